@@ -1,0 +1,1 @@
+"""Numerically stable forms of the kernels' expressions (filled by the accuracy work)."""
