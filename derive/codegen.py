@@ -1,13 +1,81 @@
-"""Placeholder: filled by its issue's work."""
+"""``derive kernels``: print every kernel spec through every backend's templates into ``generated/``.
+
+Output is deterministic: no timestamps, no paths, only the SymPy version and the source derivations in the
+header. ``--check`` regenerates in memory and reports files that differ (the staleness test uses it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+from pathlib import Path
+
+#: Backends that generate code, by package name under derive/backends.
+CODE_BACKENDS = ("numpy", "c")
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "generated"
+
+
+def backend(name: str):
+    return importlib.import_module(f"derive.backends.{name}").BACKEND
+
+
+def render(name: str) -> dict[str, str]:
+    """Generated files of one backend: {relative path: text}."""
+    import sympy as sp
+
+    from derive.backends.common import print_kernel
+    from derive.series import coefficients
+    from derive.spec import kernel_specs
+
+    config = backend(name)
+    specs = kernel_specs()
+    kernels = [print_kernel(s, config.printer, config.local_suffix) for s in specs]
+    sources = sorted({source for s in specs for source in s.sources})
+    env = config.environment()
+    context = {"kernels": kernels, "coef": coefficients(), "sources": sources, "sympy_version": sp.__version__}
+    return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}
+
+
+def render_all() -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name in CODE_BACKENDS:
+        files.update(render(name))
+    return files
+
+
+def stale_files(root: Path = DEFAULT_ROOT) -> list[str]:
+    """Relative paths under ``root`` whose committed text differs from what the code generates now."""
+    stale = []
+    for path, text in render_all().items():
+        target = root / path
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            stale.append(path)
+    return stale
+
+
+def write_all(root: Path = DEFAULT_ROOT) -> list[Path]:
+    written = []
+    for path, text in render_all().items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--out", type=Path, default=DEFAULT_ROOT, help="output root (default: generated/)")
+    parser.add_argument("--check", action="store_true", help="only report files that are stale; exit 1 if any")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("derive: this command is not built yet")
+    if args.check:
+        stale = stale_files(args.out)
+        for path in stale:
+            print(f"stale: {path}", file=sys.stderr)
+        return 1 if stale else 0
+    for target in write_all(args.out):
+        print(f"wrote {target.relative_to(args.out.parent) if args.out.parent in target.parents else target}")
+    return 0

@@ -1,1 +1,158 @@
-"""Numerically stable forms of the kernels' expressions (filled by the accuracy work)."""
+"""Stable forms: rewrites of the plain derivations that keep their digits in double precision.
+
+Every form here is a step proved equal to a result of :mod:`derive.models` (symbolically where SymPy can,
+else at 40 digits); the numerical primitives it uses (:mod:`derive.primitives`) are unfolded for the proof.
+Each form names the regime it is for; the kernels (:mod:`derive.spec`) choose between them.
+
+Why each form exists (the plain formula's failure it removes):
+- x = 0: theta*log(theta/(theta+mu)) loses everything when mu/theta is tiny; log1p does not.
+- small counts: log Gamma(x+theta) - log Gamma(theta) + x log(mu/(theta+mu)) cancels x*log(theta) terms that
+  are huge in the Poisson limit; taking them out symbolically leaves a short, exact sum (LogRising1p).
+- the deviance (saddle-point) form: for large counts and means every log Gamma is ~x log x while the answer is
+  ~log x; writing the log-PMF as Stirling remainders and two non-negative deviances keeps only small terms.
+- the theta-gradient: psi(x+theta) - psi(theta) - log1p(mu/theta) + (mu-x)/(theta+mu) cancels to O(1/theta^2);
+  PsilogDiff and Log1pmx carry exactly that residue.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.primitives import Dev1p, Lfact, Log1pmx, LogRising1p, PsilogDiff, Softplus, Stirlerr, log1p
+from derive.registry import derivation, expr, register
+from derive.steps import Chain, Derivation
+from derive.symbols import eta, mu, theta, x, x_pos
+
+HALF = sp.Rational(1, 2)
+
+# Sub-expressions of the deviance form, named so that kernels compute them once and without overflow.
+q = sp.Symbol("q", positive=True)
+"""q = (x + theta)/(theta + mu)."""
+w = sp.Symbol("w", positive=True)
+"""w = theta/(x + theta)."""
+DEVIANCE_LETS = ((q, (x + theta) / (theta + mu)), (w, theta / (x + theta)))
+
+
+def _start(chain: Chain, name: str, count=x) -> Chain:
+    return chain.define(expr(name).subs(x, count), f"start from {name}")
+
+
+@register("stable.nb_logpmf_zero")
+def nb_logpmf_zero() -> Derivation:
+    return (
+        _start(Chain("stable.nb_logpmf_zero", "Log-PMF at x = 0 (stable)", section="5.1"), "nb.loglik")
+        .apply(lambda e: e.subs(x, 0), "set x = 0", shown=theta * sp.log(theta / (theta + mu)))
+        .rewrite(-theta * log1p(mu / theta), "write log(theta/(theta+mu)) = -log1p(mu/theta): exact for tiny mu/theta")
+        .build()
+    )
+
+
+@register("stable.nb_logpmf_small")
+def nb_logpmf_small() -> Derivation:
+    return (
+        _start(Chain("stable.nb_logpmf_small", "Log-PMF for small counts (stable)", section="2"), "nb.loglik")
+        .rewrite(x * sp.log(mu) + LogRising1p(x, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
+                 "cancel x log(theta) symbolically: log Gamma(x+theta) - log Gamma(theta) = x log(theta) + "
+                 "sum_{k<x} log(1 + k/theta), and x log(mu/(theta+mu)) = x log(mu) - x log(theta) - x log1p(mu/theta)")
+        .build()
+    )
+
+
+def _deviance_form(count: sp.Expr) -> sp.Expr:
+    b1, t1 = theta * q, (mu - count) / (count + theta)
+    b2, t2 = mu * q, (count - mu) * w / mu
+    return (-sp.log(2 * sp.pi * count) / 2 - log1p(count / theta) / 2
+            + Stirlerr(count + theta) - Stirlerr(theta) - Stirlerr(count)
+            - b1 * Dev1p(t1) - b2 * Dev1p(t2))
+
+
+def _unlet(e: sp.Expr) -> sp.Expr:
+    return e.subs({q: (x_pos + theta) / (theta + mu), w: theta / (x_pos + theta)})
+
+
+@register("stable.nb_logpmf_deviance")
+def nb_logpmf_deviance() -> Derivation:
+    chain = _start(Chain("stable.nb_logpmf_deviance", "Log-PMF in deviance (saddle-point) form, x >= 1",
+                         section="2"), "nb.loglik", x_pos)
+    shown = _deviance_form(x_pos)
+    # q and w are names for sub-expressions: the step is checked with them put back.
+    chain._checked(shown, chain.current, "write every log Gamma as Stirling's approximation plus its remainder "
+                   "Stirlerr; what is left collects into two deviances b*Dev1p(t) >= 0 with "
+                   "b1 = theta*q, t1 = (mu-x)/(x+theta), b2 = mu*q, t2 = (x-mu)*w/mu, "
+                   "q = (x+theta)/(theta+mu), w = theta/(x+theta)", "", lambda e: e, _unlet)
+    return chain.build()
+
+
+@register("stable.poisson_logpmf_deviance")
+def poisson_logpmf_deviance() -> Derivation:
+    return (
+        _start(Chain("stable.poisson_logpmf_deviance", "Poisson log-PMF in deviance form, x >= 1", section="6.1"),
+               "poisson.logpmf", x_pos)
+        .rewrite(-mu * Dev1p((x_pos - mu) / mu) - sp.log(2 * sp.pi * x_pos) / 2 - Stirlerr(x_pos),
+                 "Stirling for log x! and the deviance mu*Dev1p((x-mu)/mu) = x log(x/mu) - x + mu")
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_theta")
+def nb_nll_grad_theta() -> Derivation:
+    s = (x - mu) / (theta + mu)
+    return (
+        _start(Chain("stable.nb_nll_grad_theta", "Gradient w.r.t. theta (stable)", section="7.2"),
+               "nb.nll_grad_theta")
+        .rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
+                 "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
+                 "log1p(s), s = (x-mu)/(theta+mu): the O(1/theta) parts cancel exactly, leaving log1p(s) - s")
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_mu")
+def nb_nll_grad_mu() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
+        .rewrite((1 - x / mu) / (1 + mu / theta), "divide by theta: finite as theta -> infinity (Poisson)")
+        .build()
+    )
+
+
+@register("stable.nb_p_zero")
+def nb_p_zero() -> Derivation:
+    return (
+        _start(Chain("stable.nb_p_zero", "P(x = 0) (stable)", section="5.1"), "nb.p_zero")
+        .rewrite(sp.exp(-theta * log1p(mu / theta)), "exp of the stable log: (1 + mu/theta)^-theta")
+        .build()
+    )
+
+
+@register("stable.nb_loglik_logmu_huge")
+def nb_loglik_logmu_huge() -> Derivation:
+    return (
+        _start(Chain("stable.nb_loglik_logmu_huge", "Log-space log-PMF where mu = e^eta overflows", section="8"),
+               "nb.loglik_logmu")
+        .rewrite(sp.loggamma(x + theta) - sp.loggamma(theta) - Lfact(x)
+                 - theta * Softplus(eta - sp.log(theta)) - x * Softplus(sp.log(theta) - eta),
+                 "log(theta + e^eta) - log(theta) = softplus(eta - log theta): no e^eta is ever formed")
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_logmu")
+def nb_nll_grad_logmu() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_logmu", "Gradient w.r.t. log mu for eta <= 0 (stable)", section="7.2"),
+               "nb.nll_grad_logmu")
+        .rewrite((sp.exp(eta) - x) / (1 + sp.exp(eta) / theta),
+                 "divide by theta: finite as theta -> infinity; for eta > 0 nb.nll_grad_logmu's bounded form is used")
+        .build()
+    )
+
+
+def stable_names() -> list[str]:
+    """The registered stable forms (the kernels' building blocks)."""
+    from derive.registry import names
+
+    return [n for n in names() if n.startswith("stable.")]
+
+
+__all__ = ["DEVIANCE_LETS", "q", "w", "derivation", "stable_names", "HALF"]

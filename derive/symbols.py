@@ -10,6 +10,8 @@ import sympy as sp
 
 x = sp.Symbol("x", integer=True, nonnegative=True)
 """An observed count."""
+x_pos = sp.Symbol("x", integer=True, positive=True)
+"""A count known to be >= 1 (forms with log x, valid only there); prints as x."""
 mu = sp.Symbol("mu", positive=True)
 """The NB (and Poisson, Gaussian) mean."""
 theta = sp.Symbol("theta", positive=True)

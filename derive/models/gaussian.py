@@ -64,8 +64,8 @@ def mse_loss() -> Derivation:
 @register("mse.grad_mu")
 def mse_grad_mu() -> Derivation:
     return (
-        Chain("mse.grad_mu", "Gradient of the MSE loss w.r.t. mu", sp.Symbol(r"\partial_{\mu}\mathcal{L}_{\mathrm{MSE}}"),
-              "7.1")
+        Chain("mse.grad_mu", "Gradient of the MSE loss w.r.t. mu",
+              sp.Symbol(r"\partial_{\mu}\mathcal{L}_{\mathrm{MSE}}"), "7.1")
         .continue_from(derivation("mse.loss"))
         .apply(lambda e: sp.diff(e, mu), "differentiate w.r.t. mu: linear in the residual",
                shown=2 * (mu - x))

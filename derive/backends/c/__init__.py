@@ -1,0 +1,24 @@
+"""The C99 backend: kernels that need only libm (OpenMP optional), plus a header."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from derive.backends.base import Backend
+from derive.backends.c.printer import c_code
+
+
+def _double(value: float) -> str:
+    if math.isnan(value):
+        return "NAN"
+    return repr(float(value))
+
+
+BACKEND = Backend(
+    name="c",
+    folder=Path(__file__).parent,
+    printer=c_code,
+    outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
+    filters={"double": _double},
+)

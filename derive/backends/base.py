@@ -1,0 +1,42 @@
+"""The one config object every code backend fills in, and the shared jinja2 environment.
+
+A backend is a folder ``derive/backends/<name>/`` with a ``printer.py`` (SymPy -> its language), a
+``templates/`` folder, and a ``BACKEND`` object (this class) in its ``__init__``: adding a language means adding
+a folder, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How one target language is generated."""
+
+    name: str
+    folder: Path
+    """The backend's folder (its templates are in ``folder / "templates"``)."""
+    printer: Callable[[sp.Expr], str]
+    outputs: dict[str, str]
+    """template file name -> path of the generated file, relative to the output root."""
+    local_suffix: str = ""
+    """Suffix for branch-local names (numpy evaluates branches on gathered subsets)."""
+    filters: dict[str, Callable] = field(default_factory=dict)
+
+    def environment(self) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.folder / "templates")),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        env.filters.update(self.filters)
+        return env

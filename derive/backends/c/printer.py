@@ -1,0 +1,62 @@
+"""SymPy -> C99, for the generated kernels.
+
+C99CodePrinter is the base; overridden: pi as a literal (M_PI is not C99), digamma and every primitive call the
+generated file's own static functions, predicates print as isnan/isinf tests.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.c import C99CodePrinter
+
+
+class CKernelPrinter(C99CodePrinter):
+    """Prints right-hand sides only; the templates write declarations and control flow."""
+
+    def _print_Pi(self, expr: sp.Expr) -> str:
+        return repr(float(sp.pi.evalf(20)))
+
+    def _print_PrimitiveBase(self, expr: sp.Function) -> str:
+        return f"nbk_{expr.c_name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_polygamma(self, expr: sp.Expr) -> str:
+        order, arg = expr.args
+        if order != 0:
+            raise NotImplementedError("only digamma (polygamma order 0) has a C implementation")
+        return f"nbk_digamma({self._print(arg)})"
+
+    def _print_loggamma(self, expr: sp.Expr) -> str:
+        return f"lgamma({self._print(expr.args[0])})"
+
+    def _print_IsNaN(self, expr: sp.Expr) -> str:
+        return f"isnan({self._print(expr.args[0])})"
+
+    def _print_IsInf(self, expr: sp.Expr) -> str:
+        arg = self._print(expr.args[0])
+        return f"(isinf({arg}) && {arg} > 0)"
+
+    def _print_NotCount(self, expr: sp.Expr) -> str:
+        return f"nbk_notcount({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """Nested ternaries on one line (lazy: only the chosen branch is evaluated)."""
+        *pieces, (last_value, last_cond) = expr.args
+        if last_cond != sp.true:
+            raise ValueError("a Piecewise printed as an expression needs a final True branch")
+        text = self._print(last_value)
+        for value, cond in reversed(pieces):
+            text = f"(({self._print(cond)}) ? ({self._print(value)}) : ({text}))"
+        return text
+
+    def _print_NaN(self, expr: sp.Expr) -> str:
+        return "NAN"
+
+    def _print_Infinity(self, expr: sp.Expr) -> str:
+        return "INFINITY"
+
+    def _print_NegativeInfinity(self, expr: sp.Expr) -> str:
+        return "(-INFINITY)"
+
+
+def c_code(expr: sp.Expr) -> str:
+    return CKernelPrinter().doprint(expr)

@@ -1,0 +1,182 @@
+"""Numerical primitives: functions a kernel calls instead of the cancelling formula they stand for.
+
+Each primitive is a SymPy function with an exact ``definition`` in standard functions. The symbolic core sees
+through it (:func:`unfold`), so a stable form written with primitives is *proved* equal to the plain derivation;
+the backends call a native implementation (``derive/backends/<lang>/templates``) whose series coefficients are
+derived here by SymPy (:mod:`derive.series`). Predicates (NaN, infinity, integrality) are Boolean functions so
+that kernels can state the scipy conventions as ordinary Piecewise conditions.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.logic.boolalg import BooleanFunction
+
+
+class PrimitiveBase(sp.Function):
+    """A function with an exact definition and a native, stable implementation in every backend.
+
+    (The name ends in ``Base`` because SymPy's printers only dispatch on such intermediate classes:
+    ``_print_PrimitiveBase`` handles every primitive.)
+    """
+
+    #: The name of the native implementation (``nbk_<c_name>`` in C, ``_<c_name>`` in numpy).
+    c_name: str = ""
+
+    @classmethod
+    def definition(cls, *args: sp.Expr) -> sp.Expr:
+        raise NotImplementedError
+
+    def unfolded(self) -> sp.Expr:
+        return self.definition(*self.args)
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return self.unfolded()._eval_evalf(prec)
+
+
+class Log1pmx(PrimitiveBase):
+    """log(1 + t) - t: the Poisson-limit and near-mode residue, O(t^2) for small t."""
+
+    nargs = 1
+    c_name = "log1pmx"
+
+    @classmethod
+    def definition(cls, t: sp.Expr) -> sp.Expr:
+        return sp.log(1 + t) - t
+
+
+class Dev1p(PrimitiveBase):
+    """(1 + t) log(1 + t) - t >= 0: the deviance bd0(a, b) = b * Dev1p(a/b - 1), O(t^2) for small t."""
+
+    nargs = 1
+    c_name = "dev1p"
+
+    @classmethod
+    def definition(cls, t: sp.Expr) -> sp.Expr:
+        return (1 + t) * sp.log(1 + t) - t
+
+
+class Stirlerr(PrimitiveBase):
+    """log Gamma(z) minus its Stirling approximation: small for large z, computed without cancellation."""
+
+    nargs = 1
+    c_name = "stirlerr"
+
+    @classmethod
+    def definition(cls, z: sp.Expr) -> sp.Expr:
+        return sp.loggamma(z) - (z - sp.Rational(1, 2)) * sp.log(z) + z - sp.log(2 * sp.pi) / 2
+
+
+class LogRising1p(PrimitiveBase):
+    """log(Gamma(n + z)/(Gamma(z) z^n)) = sum_{k<n} log(1 + k/z) for a small integer n: no x*log(theta) left."""
+
+    nargs = 2
+    c_name = "lrising1p"
+
+    @classmethod
+    def eval(cls, n: sp.Expr, z: sp.Expr):
+        if n == 0:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:
+        return sp.loggamma(n + z) - sp.loggamma(z) - n * sp.log(z)
+
+
+class Lfact(PrimitiveBase):
+    """log(n!) for a count n: a table for small n, log Gamma(n + 1) beyond."""
+
+    nargs = 1
+    c_name = "lfact"
+
+    @classmethod
+    def definition(cls, n: sp.Expr) -> sp.Expr:
+        return sp.loggamma(n + 1)
+
+
+class PsilogDiff(PrimitiveBase):
+    """psi(n + z) - psi(z) - log(1 + n/z): the digamma difference with its logarithm taken out.
+
+    It is O(n/z^2) when z is large, where the plain digamma difference loses every digit (theta ~ 1e8).
+    """
+
+    nargs = 2
+    c_name = "psilogdiff"
+
+    @classmethod
+    def eval(cls, n: sp.Expr, z: sp.Expr):
+        if n == 0:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:
+        return sp.polygamma(0, n + z) - sp.polygamma(0, z) - sp.log(1 + n / z)
+
+
+class Softplus(PrimitiveBase):
+    """log(1 + e^z) without overflow: log-space NB at huge log means."""
+
+    nargs = 1
+    c_name = "softplus"
+
+    @classmethod
+    def definition(cls, z: sp.Expr) -> sp.Expr:
+        return sp.log(1 + sp.exp(z))
+
+
+Primitive = PrimitiveBase
+
+PRIMITIVES: tuple[type[Primitive], ...] = (Log1pmx, Dev1p, Stirlerr, LogRising1p, Lfact, PsilogDiff, Softplus)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Predicates for the conventions (NaN in, NaN out; non-integer counts have probability 0; ...)
+
+
+class IsNaN(BooleanFunction):
+    """True where the argument is NaN."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg: sp.Expr):
+        if arg.is_number and arg.is_finite is not None:
+            return sp.false
+        return None
+
+
+class IsInf(BooleanFunction):
+    """True where the argument is +infinity (theta = +inf is the Poisson limit, a valid input)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg: sp.Expr):
+        if arg.is_number:
+            return sp.true if arg == sp.oo else sp.false
+        return None
+
+
+class NotCount(BooleanFunction):
+    """True where the argument is not a non-negative integer (negative, fractional or infinite)."""
+
+    nargs = 1
+
+
+PREDICATES = (IsNaN, IsInf, NotCount)
+
+
+def unfold(expr: sp.Expr) -> sp.Expr:
+    """Replace every primitive (and log1p/expm1) by its definition, for proofs and high-precision checks."""
+    expr = sp.sympify(expr)
+    expr = expr.replace(lambda e: isinstance(e, PrimitiveBase), lambda e: e.unfolded())
+    return expr.replace(log1p, lambda a: sp.log(1 + a)).replace(expm1, lambda a: sp.exp(a) - 1)
+
+
+__all__ = [
+    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "Lfact", "PsilogDiff", "Softplus", "PRIMITIVES",
+    "IsNaN", "IsInf", "NotCount", "PREDICATES", "unfold", "log1p", "expm1",
+]

@@ -1,0 +1,296 @@
+"""Kernel specifications: what each generated function computes, built from the derivation registry.
+
+A kernel is a list of branches, tried in order (the first whose condition holds gives the outputs), after
+optional ``lets`` (named values computed for every element, e.g. mu = exp(log_mu)). The first branches state
+the conventions (as scipy: NaN parameters give NaN, impossible counts give -inf); the last ones choose the
+numerically right form for each regime. Every output expression comes from a registered derivation (stable
+forms from :mod:`derive.stable`, proved equal to the plain ones), so backends print, they never decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import sympy as sp
+
+from derive.primitives import IsInf, IsNaN, NotCount
+from derive.registry import expr
+from derive.stable import DEVIANCE_LETS, q, w
+from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
+
+#: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
+#: (x-1) log(1/theta) and would cancel against x log(mu/theta)).
+SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
+#: Above this log-mean, mu = e^eta is not formed (it overflows at 709.78).
+HUGE_LOG_MU = 700
+
+NAN, NEG_INF, POS_INF = sp.nan, sp.S.NegativeInfinity, sp.S.Infinity
+
+# Kernel-level symbols: no assumptions, so that conventions (mu < 0, theta <= 0) are not folded away by SymPy.
+X, MU, THETA = sp.symbols("x mu theta")
+LOG_MU, LOG_THETA, SIGMA2 = sp.symbols("log_mu log_theta sigma2")
+_TO_KERNEL = {x: X, x_pos: X, mu: MU, theta: THETA, eta: LOG_MU, lam: LOG_THETA, sigma2: SIGMA2}
+
+
+def kernel_expr(name: str) -> sp.Expr:
+    """A derivation's result in kernel symbols."""
+    return to_kernel(expr(name))
+
+
+def to_kernel(e: sp.Expr) -> sp.Expr:
+    return sp.sympify(e).xreplace(_TO_KERNEL)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Outputs that hold where ``condition`` does (and no earlier branch's condition)."""
+
+    condition: sp.Basic
+    outputs: tuple[sp.Expr, ...]
+    note: str
+    lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One generated function: inputs, outputs, branches, and the derivations it comes from."""
+
+    name: str
+    doc: str
+    inputs: tuple[sp.Symbol, ...]
+    outputs: tuple[str, ...]
+    branches: tuple[Branch, ...]
+    sources: tuple[str, ...]
+    lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    #: "sum_last": also generate a reduction that sums output 0 over the last axis (no full-size result).
+    reduction: str = ""
+    reduction_name: str = ""
+    extras: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.inputs)
+
+
+def _nan_branch(condition: sp.Basic, n: int) -> Branch:
+    return Branch(condition, (NAN,) * n, "NaN input or invalid parameter: NaN (as scipy)")
+
+
+def _logpmf_special(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> dict[str, Branch]:
+    """Limits at the edges of the parameter space (mean 0 or infinite, theta infinite), by name."""
+    subs = {X: count, MU: mean, THETA: disp}
+    poisson = kernel_expr("stable.poisson_logpmf_deviance").xreplace(subs)
+    return {
+        "mu0_x0": Branch(sp.Eq(mean, 0) & sp.Eq(count, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
+        "mu0": Branch(sp.Eq(mean, 0), (NEG_INF,), "mu = 0: no mass at x > 0"),
+        "mu_inf": Branch(IsInf(mean), (NEG_INF,), "mu = +inf: the mass has escaped to infinity"),
+        "poisson_x0": Branch(IsInf(disp) & sp.Eq(count, 0), (-mean,), "theta = +inf (Poisson), x = 0"),
+        "poisson": Branch(IsInf(disp), (poisson,), "theta = +inf: Poisson, deviance form"),
+    }
+
+
+def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[Branch]:
+    """The numerically distinct forms for a valid count and finite, positive mean and dispersion."""
+    subs = {X: count, MU: mean, THETA: disp}
+    zero = kernel_expr("stable.nb_logpmf_zero").xreplace(subs)
+    small = kernel_expr("stable.nb_logpmf_small").xreplace(subs)
+    deviance = kernel_expr("stable.nb_logpmf_deviance").xreplace(subs)
+    lets = tuple((name, to_kernel(value).xreplace(subs)) for name, value in DEVIANCE_LETS)
+    return [
+        Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)"),
+        Branch((count < sp.Integer(_small_count())) & (disp >= SMALL_FORM_MIN_THETA), (small,),
+               "small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)"),
+        Branch(sp.true, (deviance,), "deviance (saddle-point) form", lets),
+    ]
+
+
+def _small_count() -> int:
+    from derive.series import SMALL_COUNT
+
+    return SMALL_COUNT
+
+
+def _nb_logpmf() -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        *_logpmf_special(X, MU, THETA).values(),
+        *_logpmf_regimes(X, MU, THETA),
+    ]
+    return KernelSpec(
+        "nb_logpmf", "NB log-PMF log p(x | mu, theta).", (X, MU, THETA), ("logpmf",), tuple(branches),
+        ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
+         "stable.poisson_logpmf_deviance"),
+        reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
+    )
+
+
+def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
+    """Log-PMF branches given eta = log_mu (mu = e^eta is a let, and may overflow to inf), with their keys."""
+    special = _logpmf_special(X, MU, THETA)
+    numeric = _logpmf_regimes(X, MU, THETA)
+    return [
+        ("logmu_inf", Branch(IsInf(LOG_MU), (NEG_INF,), "log_mu = +inf: the mass has escaped to infinity")),
+        ("poisson_overflow", Branch(IsInf(THETA) & IsInf(MU), (NEG_INF,), "Poisson with e^log_mu overflowing")),
+        *[(key, special[key]) for key in ("mu0_x0", "mu0", "poisson_x0", "poisson")],
+        ("huge", Branch(LOG_MU > HUGE_LOG_MU, (kernel_expr("stable.nb_loglik_logmu_huge"),),
+                        "e^log_mu would overflow: softplus form")),
+        ("x0", numeric[0]), ("small", numeric[1]), ("deviance", numeric[2]),
+    ]
+
+
+def _nb_logpmf_logmu() -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        *(branch for _, branch in _logmu_logpmf_branches()),
+    ]
+    return KernelSpec(
+        "nb_logpmf_logmu", "NB log-PMF with the mean given as log_mu (seed §8).", (X, LOG_MU, THETA),
+        ("logpmf",), tuple(branches),
+        ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
+         "stable.nb_logpmf_deviance"),
+        lets=((MU, sp.exp(LOG_MU)),),
+    )
+
+
+def _grad_mu() -> KernelSpec:
+    general = kernel_expr("stable.nb_nll_grad_mu")
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
+        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the limit theta/(theta+mu) = 1"),
+        Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
+        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, 1 - x/mu"),
+        Branch(sp.true, (general,), "(1 - x/mu)/(1 + mu/theta)"),
+    ]
+    return KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
+                      ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"))
+
+
+def _grad_logmu_output() -> sp.Expr:
+    """d nll/d log_mu in terms of MU (= e^log_mu), LOG_MU and THETA, bounded for large log_mu."""
+    small_eta = kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU)
+    # e^-log_mu = 1/mu: one exp per element, and 1/inf = 0 gives the bounded limit theta.
+    large_eta = kernel_expr("nb.nll_grad_logmu").subs(sp.exp(-LOG_MU), 1 / MU)
+    return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
+
+
+def _grad_logmu() -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0) | NotCount(X), 1),
+        Branch(IsInf(LOG_MU), (THETA,), "log_mu = +inf: the bounded limit theta (seed §7.2)"),
+        Branch(IsInf(THETA), (MU - X,), "theta = +inf: Poisson, mu - x"),
+        Branch(sp.true, (_grad_logmu_output(),), "theta (mu - x)/(theta + mu), bounded form for log_mu > 0"),
+    ]
+    return KernelSpec("nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
+                      (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
+                      ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu"), lets=((MU, sp.exp(LOG_MU)),))
+
+
+def _grad_theta(scale_by_theta: bool) -> KernelSpec:
+    general = kernel_expr("stable.nb_nll_grad_theta")
+    output = THETA * general if scale_by_theta else general
+    name = "nb_nll_grad_logtheta" if scale_by_theta else "nb_nll_grad_theta"
+    doc = "d(-log p)/d log_theta = theta d(-log p)/d theta." if scale_by_theta else "d(-log p)/d theta."
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
+        Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
+        Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
+        Branch(sp.true, (output,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))"),
+    ]
+    sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta")
+    return KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources)
+
+
+def _fused() -> KernelSpec:
+    """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
+    general = (_grad_logmu_output(), THETA * kernel_expr("stable.nb_nll_grad_theta"))
+    poisson = (MU - X, sp.S.Zero)
+    gradients = {
+        "logmu_inf": (THETA, NAN), "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
+        "x0": tuple(g.subs(X, 0) for g in general),
+    }
+    branches = [_nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
+                Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf")]
+    for key, branch in _logmu_logpmf_branches():
+        (value,) = branch.outputs
+        branches.append(Branch(branch.condition, (-value, *gradients.get(key, general)), branch.note, branch.lets))
+    return KernelSpec(
+        "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
+        (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
+        ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta"),
+        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
+    )
+
+
+def _p_zero() -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
+        Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
+        Branch(sp.true, (kernel_expr("stable.nb_p_zero"),), "exp(-theta log1p(mu/theta))"),
+    ]
+    return KernelSpec("nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",),
+                      tuple(branches), ("nb.p_zero", "stable.nb_p_zero"))
+
+
+def _poisson_logpmf() -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(MU) | (MU < 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
+        Branch(sp.Eq(MU, 0) | IsInf(MU), (NEG_INF,), "mu = 0 (x > 0) or mu = +inf"),
+        Branch(sp.Eq(X, 0), (-MU,), "x = 0: -mu"),
+        Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
+    ]
+    return KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
+                      ("poisson.logpmf", "stable.poisson_logpmf_deviance"))
+
+
+def _gaussian(name: str, source: str, doc: str) -> KernelSpec:
+    branches = [
+        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(SIGMA2) | (SIGMA2 <= 0), 1),
+        Branch(sp.true, (kernel_expr(source),), doc),
+    ]
+    return KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), (source,))
+
+
+def _plain(name: str, source: str, inputs: tuple[sp.Symbol, ...], doc: str,
+           lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()) -> KernelSpec:
+    value = kernel_expr(source)
+    if lets:
+        value = value.subs(sp.exp(LOG_MU), MU)
+    return KernelSpec(name, doc, inputs, ("value",), (Branch(sp.true, (value,), doc),), (source,), lets=lets)
+
+
+@cache
+def kernel_specs() -> tuple[KernelSpec, ...]:
+    """Every generated kernel, in the order the generated files list them."""
+    return (
+        _nb_logpmf(),
+        _nb_logpmf_logmu(),
+        _grad_mu(),
+        _grad_logmu(),
+        _grad_theta(scale_by_theta=False),
+        _grad_theta(scale_by_theta=True),
+        _fused(),
+        _p_zero(),
+        _poisson_logpmf(),
+        _gaussian("gaussian_logpdf", "gauss.loglik", "Gaussian log-density."),
+        _gaussian("gaussian_nll_grad_mu", "gauss.grad_mu", "d(-log N(x; mu, sigma2))/d mu."),
+        _plain("mse", "mse.loss", (X, MU), "(x - mu)^2."),
+        _plain("mse_grad_mu", "mse.grad_mu", (X, MU), "d (x - mu)^2 / d mu."),
+        _plain("mse_grad_logmu", "mse.grad_logmu", (X, LOG_MU), "d (x - mu)^2 / d log_mu.",
+               lets=((MU, sp.exp(LOG_MU)),)),
+    )
+
+
+def spec(name: str) -> KernelSpec:
+    for s in kernel_specs():
+        if s.name == name:
+            return s
+    raise KeyError(f"no kernel named {name!r}")
+
+
+__all__ = ["KernelSpec", "Branch", "kernel_specs", "spec", "X", "MU", "THETA", "LOG_MU", "LOG_THETA", "SIGMA2",
+           "q", "w"]
