@@ -1,13 +1,462 @@
-"""Placeholder: filled by its issue's work."""
+"""``derive accuracy``: measure every kernel (and the usual alternatives) against the mpmath oracle.
+
+Seven regimes cover where NB likelihoods break in practice (sparse single-cell counts, the Poisson limit,
+tiny means and dispersions, huge counts, counts at the mode). For each, the max relative error against
+:mod:`derive.oracle` is reported for scipy, a SymPy ``lambdify`` of the plain formula, the scvi-tools formula
+and both backends of our kernels. Our kernels must meet issue 4's goal per case:
+
+    relative error <= goal + cond * 2^-53
+
+where ``cond`` is the problem's own condition number (see :func:`derive.oracle.reference_scalar`): rounded
+log inputs and exp() of a large argument cost accuracy that no float64 kernel can recover.
+
+numpy, scipy and mpmath are imported inside functions: ``derive --help`` imports every command module.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: float64 unit roundoff: a condition number times this is the error the problem itself forces.
+UNIT_ROUNDOFF = 2.0**-53
+#: Smallest normal float64: relative errors of values below it (underflow) are measured against it.
+TINY = 2.2250738585072014e-308
+#: Issue 4's goals: log-densities (and other values) to 1e-14, gradients and P(x = 0) to 1e-13.
+GOAL_VALUE = 1e-14
+GOAL_GRADIENT = 1e-13
+DEFAULT_CASES = 300
+BACKENDS = ("numpy", "c")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Regimes
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A region of (x, mu, theta) space; x is an integer count, mu and theta are log-uniform."""
+
+    key: str
+    label: str
+    x: tuple[str, float, float]  # ("uniform" | "log-uniform" integer, lo, hi) or ("near-mu", -frac, +frac)
+    mu: tuple[float, float]
+    theta: tuple[float, float]
+
+    def describe(self) -> str:
+        """The ranges in words, e.g. 'x 0 to 1e3, mu 1e-2 to 1e3, theta 0.1 to 100'."""
+        kind, lo, hi = self.x
+        if kind == "near-mu":
+            xs = f"x = round(mu (1 + u)), u uniform in [{lo:g}, {hi:g}]"
+        else:
+            xs = f"x {_num(lo)} to {_num(hi)}" + (" (log-uniform)" if kind == "log-uniform" else "")
+        mu, theta = (f"{_num(lo)} to {_num(hi)}" for lo, hi in (self.mu, self.theta))
+        return f"{xs}, mu {mu}, theta {theta}"
+
+
+def _num(v: float) -> str:
+    if v == 0 or 1e-2 < abs(v) < 1e3:
+        return f"{v:g}"
+    return f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+
+
+REGIMES: dict[str, Regime] = {
+    r.key: r
+    for r in (
+        Regime("typical", "typical", ("uniform", 0, 1000), (1e-2, 1e3), (0.1, 100)),
+        Regime("sparse", "single-cell sparse", ("uniform", 0, 20), (1e-3, 5), (0.05, 50)),
+        Regime("poisson", "Poisson limit", ("uniform", 0, 100), (0.1, 100), (1e6, 1e13)),
+        Regime("tiny_mu", "tiny mu", ("uniform", 0, 5), (1e-12, 1e-4), (1e-2, 100)),
+        Regime("tiny_theta", "tiny theta", ("uniform", 0, 1000), (0.1, 1000), (1e-9, 1e-3)),
+        # x spans four decades: log-uniform, so that 1e3..1e5 is sampled too.
+        Regime("huge", "huge counts", ("log-uniform", 1e3, 1e7), (1e3, 1e7), (0.1, 1000)),
+        Regime("mode", "near the mode", ("near-mu", -0.03, 0.03), (1e4, 1e8), (10, 1e6)),
+    )
+}
+
+
+def sample_regime(name: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """n cases of regime ``name``: float64 arrays x, mu, theta, log_mu, log_theta and sigma2.
+
+    log_mu and log_theta are the rounded logs (what a log-space kernel receives); sigma2 = mu + mu^2/theta,
+    the NB variance, so that the Gaussian kernels see the moment-matched Gaussian.
+    """
+    import numpy as np
+
+    regime = REGIMES[name]
+
+    def log_uniform(lo: float, hi: float) -> np.ndarray:
+        return np.exp(rng.uniform(np.log(lo), np.log(hi), n))
+
+    mu = log_uniform(*regime.mu)
+    theta = log_uniform(*regime.theta)
+    kind, lo, hi = regime.x
+    if kind == "uniform":
+        x = rng.integers(int(lo), int(hi) + 1, n).astype(np.float64)
+    elif kind == "log-uniform":
+        x = np.rint(log_uniform(lo, hi))
+    else:
+        x = np.rint(mu * (1.0 + rng.uniform(lo, hi, n)))
+    return {"x": x, "mu": mu, "theta": theta, "log_mu": np.log(mu), "log_theta": np.log(theta),
+            "sigma2": mu + mu * mu / theta}
+
+
+def sample_all(seed: int, n: int) -> dict[str, dict[str, np.ndarray]]:
+    """Every regime, n cases each; regime i draws from its own stream (seed, i), so regimes are independent."""
+    import numpy as np
+
+    return {name: sample_regime(name, n, np.random.default_rng([seed, i])) for i, name in enumerate(REGIMES)}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What is measured
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """A kernel of the ``derive.kernels`` API: its sample arguments, its outputs, and each output's goal."""
+
+    name: str
+    args: tuple[str, ...]
+    outputs: tuple[str, ...]
+    goals: tuple[float, ...]
+
+    def labels(self) -> tuple[str, ...]:
+        """One column label per output: the kernel's name, with [output] for multi-output kernels."""
+        if len(self.outputs) == 1:
+            return (self.name,)
+        return tuple(f"{self.name}[{o}]" for o in self.outputs)
+
+
+KERNELS: tuple[KernelSpec, ...] = (
+    KernelSpec("nb_logpmf", ("x", "mu", "theta"), ("value",), (GOAL_VALUE,)),
+    KernelSpec("nb_logpmf_logmu", ("x", "log_mu", "theta"), ("value",), (GOAL_VALUE,)),
+    KernelSpec("nb_nll_grad_mu", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("nb_nll_grad_logmu", ("x", "log_mu", "theta"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("nb_nll_grad_theta", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("nb_nll_grad_logtheta", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("nb_nll_fused", ("x", "log_mu", "log_theta"), ("nll", "dlog_mu", "dlog_theta"),
+               (GOAL_VALUE, GOAL_GRADIENT, GOAL_GRADIENT)),
+    KernelSpec("nb_p_zero", ("mu", "theta"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("poisson_logpmf", ("x", "mu"), ("value",), (GOAL_VALUE,)),
+    KernelSpec("gaussian_logpdf", ("x", "mu", "sigma2"), ("value",), (GOAL_VALUE,)),
+    KernelSpec("gaussian_nll_grad_mu", ("x", "mu", "sigma2"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("mse", ("x", "mu"), ("value",), (GOAL_VALUE,)),
+    KernelSpec("mse_grad_mu", ("x", "mu"), ("value",), (GOAL_GRADIENT,)),
+    KernelSpec("mse_grad_logmu", ("x", "log_mu"), ("value",), (GOAL_GRADIENT,)),
+)
+
+#: Output label -> goal, for every kernel output.
+GOALS: dict[str, float] = {label: goal for spec in KERNELS for label, goal in zip(spec.labels(), spec.goals,
+                                                                                    strict=True)}
+
+#: The alternatives to our nb_logpmf, in table order (all compared with the oracle's NB log-PMF).
+COMPARATORS: dict[str, str] = {
+    "scipy": "scipy.stats.nbinom.logpmf(x, n=theta, p=theta/(theta+mu))",
+    "lambdify": 'sympy.lambdify of derive.expr("nb.loglik"), modules=["scipy", "numpy"]',
+    "scvi": "the scvi-tools formula in float64 numpy, eps = 1e-8",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lambdified() -> Callable[..., Any]:
+    import sympy as sp
+
+    import derive
+    from derive.symbols import mu, theta, x
+
+    return sp.lambdify((x, mu, theta), derive.expr("nb.loglik"), modules=["scipy", "numpy"])
+
+
+def comparator_logpmf(name: str, x: np.ndarray, mu: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """The NB log-PMF as computed by comparator ``name`` (see :data:`COMPARATORS`)."""
+    import numpy as np
+    from scipy import special, stats
+
+    with np.errstate(all="ignore"):
+        if name == "scipy":
+            return stats.nbinom.logpmf(x, n=theta, p=theta / (theta + mu))
+        if name == "lambdify":
+            return np.asarray(_lambdified()(x, mu, theta), dtype=np.float64)
+        if name == "scvi":
+            eps = 1e-8
+            log_theta_mu_eps = np.log(theta + mu + eps)
+            return (theta * (np.log(theta + eps) - log_theta_mu_eps) + x * (np.log(mu + eps) - log_theta_mu_eps)
+                    + special.gammaln(x + theta) - special.gammaln(theta) - special.gammaln(x + 1))
+    raise KeyError(f"unknown comparator {name!r}; known: {', '.join(COMPARATORS)}")
+
+
+def references(sample: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Output label -> (exact value, condition number) from the oracle, for every kernel output."""
+    from derive import oracle
+
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for spec in KERNELS:
+        values, conds = oracle.reference(spec.name, *(sample[a] for a in spec.args))
+        if len(spec.outputs) == 1:
+            values, conds = (values,), (conds,)
+        for label, v, c in zip(spec.labels(), values, conds, strict=True):
+            out[label] = (v, c)
+    return out
+
+
+def kernel_outputs(kernels: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Output label -> what a loaded backend computes on ``sample``, for every kernel output."""
+    import numpy as np
+
+    out: dict[str, np.ndarray] = {}
+    for spec in KERNELS:
+        try:
+            with np.errstate(all="ignore"):
+                result = getattr(kernels, spec.name)(*(sample[a] for a in spec.args))
+            if len(spec.outputs) == 1:
+                result = (result,)
+            arrays = [np.broadcast_to(np.asarray(r, dtype=np.float64), sample["x"].shape) for r in result]
+            if len(arrays) != len(spec.outputs):
+                raise ValueError(f"returned {len(arrays)} outputs, expected {len(spec.outputs)}")
+        except Exception as error:  # a broken kernel is a failed column (NaN), not a crashed report
+            print(f"derive accuracy: {spec.name} raised {type(error).__name__}: {error}", file=sys.stderr)
+            arrays = [np.full(sample["x"].shape, np.nan)] * len(spec.outputs)
+        out.update(zip(spec.labels(), arrays, strict=True))
+    return out
+
+
+def relative_error(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|got - exact| / |exact|: 0 where they are equal, inf where got is NaN/inf and exact is not.
+
+    Exact values that underflow are measured against the smallest normal number (absolute error there).
+    """
+    import numpy as np
+
+    got = np.asarray(got, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        err = np.abs(got - exact) / np.maximum(np.abs(exact), TINY)
+    err = np.where(np.isnan(err), np.inf, err)
+    return np.where(got == exact, 0.0, err)
+
+
+def load_backends(names: tuple[str, ...] = BACKENDS) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load ``derive.kernels`` backends: ({name: kernels}, {name: why it could not be loaded})."""
+    loaded: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in names:
+        try:
+            from derive import kernels
+
+            loaded[name] = kernels.load(name)
+        except Exception as error:  # reported, not raised: the comparators are still worth showing
+            errors[name] = f"{type(error).__name__}: {error}"
+    return loaded, errors
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Measuring
+
+
+@dataclass
+class Cell:
+    """One (regime, column) of the tables: the max relative error and whether every case met its allowance."""
+
+    regime: str
+    column: str  # a comparator name, or "backend:output label"
+    max_rel_err: float
+    n_cases: int
+    n_nonfinite: int  # NaN/inf results where the exact value is finite
+    n_over: int  # cases beyond goal + cond * 2^-53 (comparators: beyond the nb_logpmf goal)
+    goal: float
+    worst: dict[str, float] = field(default_factory=dict)  # inputs, error and allowance of the worst case
+
+    @property
+    def ok(self) -> bool:
+        return self.n_over == 0
+
+
+def _cell(regime: str, column: str, got: np.ndarray, exact: np.ndarray, cond: np.ndarray, goal: float,
+          sample: dict[str, np.ndarray]) -> Cell:
+    import numpy as np
+
+    err = relative_error(got, exact)
+    allowance = goal + cond * UNIT_ROUNDOFF
+    ratio = err / allowance
+    i = int(np.argmax(ratio))
+    worst = {k: float(v[i]) for k, v in sample.items()}
+    worst.update(got=float(got[i]), exact=float(exact[i]), rel_err=float(err[i]), allowance=float(allowance[i]))
+    nonfinite = int(np.sum(~np.isfinite(got) & np.isfinite(exact)))
+    return Cell(regime, column, float(np.max(err)), len(err), nonfinite, int(np.sum(err > allowance)), goal, worst)
+
+
+def measure(samples: dict[str, dict[str, np.ndarray]], backends: dict[str, Any],
+            comparators: tuple[str, ...] = tuple(COMPARATORS)) -> list[Cell]:
+    """Every cell: comparators (against the oracle's NB log-PMF) and every output of every loaded backend."""
+    import numpy as np
+
+    cells: list[Cell] = []
+    for regime, sample in samples.items():
+        refs = references(sample)
+        exact, _ = refs["nb_logpmf"]
+        no_cond = np.zeros_like(exact)
+        for name in comparators:
+            got = comparator_logpmf(name, sample["x"], sample["mu"], sample["theta"])
+            cells.append(_cell(regime, name, got, exact, no_cond, GOAL_VALUE, sample))
+        for backend, kernels in backends.items():
+            for label, got in kernel_outputs(kernels, sample).items():
+                value, cond = refs[label]
+                cells.append(_cell(regime, f"{backend}:{label}", got, value, cond, GOALS[label], sample))
+    return cells
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reporting
+
+
+def _fmt(cell: Cell | None, mark: bool) -> str:
+    if cell is None:
+        return "-"
+    text = "NaN/inf" if cell.n_nonfinite else ("0" if cell.max_rel_err == 0 else f"{cell.max_rel_err:.1e}")
+    if cell.n_nonfinite:
+        text += f" ({cell.n_nonfinite})"
+    return text + (" !" if mark and not cell.ok else "")
+
+
+def _index(cells: list[Cell]) -> dict[tuple[str, str], Cell]:
+    return {(c.regime, c.column): c for c in cells}
+
+
+def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every table: the log-PMF comparison, then one table per backend."""
+    index = _index(cells)
+    regimes = list(dict.fromkeys(c.regime for c in cells))
+    backends = list(dict.fromkeys(c.column.split(":")[0] for c in cells if ":" in c.column))
+    comparators = [name for name in COMPARATORS if any(c.column == name for c in cells)]
+    labels = list(GOALS)
+
+    header = ["regime", *comparators, *(f"ours ({b})" for b in backends)]
+    rows = [[REGIMES[r].label if r in REGIMES else r]
+            + [_fmt(index.get((r, name)), False) for name in comparators]
+            + [_fmt(index.get((r, f"{b}:nb_logpmf")), True) for b in backends] for r in regimes]
+    tables = [("NB log-PMF: max relative error against the oracle", header, rows)]
+    for b in backends:
+        header = ["kernel", "goal", *(REGIMES[r].label if r in REGIMES else r for r in regimes), "verdict"]
+        rows = []
+        for label in labels:
+            row_cells = [index.get((r, f"{b}:{label}")) for r in regimes]
+            verdict = "PASS" if all(c is not None and c.ok for c in row_cells) else "FAIL"
+            rows.append([label, f"{GOALS[label]:.0e}", *(_fmt(c, True) for c in row_cells), verdict])
+        tables.append((f"Every kernel, {b} backend: max relative error per regime", header, rows))
+    return tables
+
+
+LEGEND = ("'!' marks a regime where some case exceeds its allowance goal + cond * 2^-53; "
+          "NaN/inf (n) counts non-finite results where the exact value is finite.")
+
+
+def _verdicts(cells: list[Cell]) -> list[str]:
+    """One PASS/FAIL line per backend and kernel output, with the worst case of each failure."""
+    lines = []
+    by_column: dict[str, list[Cell]] = {}
+    for c in cells:
+        if ":" in c.column:
+            by_column.setdefault(c.column, []).append(c)
+    for column, group in by_column.items():
+        backend, label = column.split(":")
+        over = sum(c.n_over for c in group)
+        total = sum(c.n_cases for c in group)
+        worst = max(group, key=lambda c: c.worst["rel_err"] / c.worst["allowance"])
+        largest = max(c.max_rel_err for c in group)
+        verdict = "PASS" if over == 0 else "FAIL"
+        line = f"{verdict}  {backend:5s} {label:32s} max {largest:.1e}  (goal {GOALS[label]:.0e})"
+        if over:
+            w = worst.worst
+            inputs = ", ".join(f"{k}={w[k]!r}" for k in ("x", "mu", "theta", "log_mu", "log_theta", "sigma2"))
+            line += (f"; {over}/{total} cases beyond the allowance; worst ({REGIMES[worst.regime].label}): {inputs}:"
+                     f" got {w['got']!r}, exact {w['exact']!r}, rel err {w['rel_err']:.2e} > {w['allowance']:.2e}")
+        lines.append(line)
+    return lines
+
+
+def text_report(cells: list[Cell]) -> str:
+    """The tables as aligned text, then the PASS/FAIL lines."""
+    out = []
+    for title, header, rows in _tables(cells):
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        out.append(title)
+        for row in [header, *rows]:
+            out.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        out.append("")
+    out.append(LEGEND)
+    out.extend(_verdicts(cells))
+    return "\n".join(out)
+
+
+def markdown_table(cells: list[Cell]) -> str:
+    """The same tables in Markdown (for the docs), with the legend and the failures, if any."""
+    out = []
+    for title, header, rows in _tables(cells):
+        out += [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        out.append("")
+    out.append(LEGEND.replace("*", r"\*"))
+    failures = [line for line in _verdicts(cells) if line.startswith("FAIL")]
+    if failures:
+        out += ["", *(f"- `{line}`" for line in failures)]
+    return "\n".join(out) + "\n"
+
+
+def markdown_report(cells: list[Cell], seed: int, cases: int) -> str:
+    """:func:`markdown_table` preceded by how it was measured (seed, cases, oracle precision, regimes)."""
+    from derive import oracle
+
+    regimes = "\n".join(f"- **{r.label}**: {r.describe()}" for r in REGIMES.values())
+    return (f"Seed {seed}, {cases} cases per regime; exact values from mpmath at {oracle.DPS} digits "
+            f"(`derive accuracy --seed {seed} --cases {cases}` repeats it). Regimes:\n\n{regimes}\n\n"
+            + markdown_table(cells))
+
+
+def measure_all(seed: int, cases: int, backends: tuple[str, ...] = BACKENDS) -> tuple[list[Cell], dict[str, str]]:
+    """Sample every regime, load the backends and measure: (cells, {backend: why it is unavailable})."""
+    loaded, errors = load_backends(backends)
+    return measure(sample_all(seed, cases), loaded), errors
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument("--cases", type=int, default=DEFAULT_CASES, metavar="N",
+                        help=f"cases per regime (default {DEFAULT_CASES})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed (default: a new one each run, printed so the run can be repeated)")
+    parser.add_argument("--backend", action="append", choices=BACKENDS, dest="backends",
+                        help="measure only this backend (repeatable; default: all)")
+    parser.add_argument("--write", type=Path, metavar="PATH", help="also write the tables as Markdown to PATH")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("derive: this command is not built yet")
+    from derive import oracle
+
+    seed = args.seed if args.seed is not None else secrets.randbits(32)
+    print(f"derive accuracy: seed {seed}, {args.cases} cases per regime, oracle: mpmath at {oracle.DPS} digits "
+          f"(rerun with --seed {seed})")
+    start = time.perf_counter()
+    cells, errors = measure_all(seed, args.cases, tuple(args.backends or BACKENDS))
+    for name, why in errors.items():
+        print(f"backend {name} unavailable: {why}", file=sys.stderr)
+    print(text_report(cells))
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(markdown_report(cells, seed, args.cases))
+        print(f"wrote {args.write}")
+    failed = bool(errors) or any(not c.ok for c in cells if ":" in c.column)
+    return 1 if failed else 0

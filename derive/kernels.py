@@ -160,16 +160,12 @@ class CKernels:
         def call(*args, out=None):
             if len(args) != n_in:
                 raise TypeError(f"{name}() takes {n_in} arguments ({len(args)} given)")
-            arrays = [np.ascontiguousarray(a, dtype=np.float64) if np.ndim(a) else np.asarray(a, np.float64)
-                      for a in args]
+            arrays = [np.asarray(a, dtype=np.float64) for a in args]
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
-            result_shape = shape[:-1] if reduce else shape
-            if reduce and not shape:
-                raise ValueError(f"{name}() needs at least 1-D inputs (it sums over the last axis)")
-            n0, n1, views = _as_grid(arrays, shape)
             if reduce:
-                outputs = [np.empty(n0 if len(shape) <= 2 else 1)]
-            elif out is not None:
+                return self._reduce(function, name, arrays, shape)
+            n0, n1, views = _as_grid([np.ascontiguousarray(a) if a.ndim else a for a in arrays], shape)
+            if out is not None:
                 outputs = list(out) if n_out > 1 else [out]
                 for o in outputs:
                     if o.shape != shape or o.dtype != np.float64 or not o.flags.c_contiguous:
@@ -181,8 +177,6 @@ class CKernels:
                 for _, view, s0, s1 in views:
                     flat += [view.ctypes.data_as(_DOUBLE_P), s0, s1]
                 function(n0, n1, *flat, *(o.ctypes.data_as(_DOUBLE_P) for o in outputs))
-            if reduce:
-                return outputs[0].reshape(result_shape)[()] if len(shape) <= 2 else outputs[0].sum()
             results = tuple(o[()] for o in outputs)
             return results if n_out > 1 else results[0]
 
@@ -190,6 +184,25 @@ class CKernels:
         call.__doc__ = doc
         setattr(self, name, call)
         self.names.append(name)
+
+    @staticmethod
+    def _reduce(function, name: str, arrays: list[np.ndarray], shape: tuple[int, ...]):
+        """Sum over the last axis without materialising the full result (inputs are only broadcast views)."""
+        if not shape:
+            raise ValueError(f"{name}() sums over the last axis: it needs inputs with at least one dimension")
+        rows, genes = int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]
+        out = np.zeros(rows)
+        if rows and genes:
+            flat = []
+            for a in arrays:
+                view = np.broadcast_to(a, shape)
+                if view.ndim > 2:
+                    view = np.ascontiguousarray(view).reshape(rows, genes)
+                elif view.ndim == 1:
+                    view = view.reshape(1, genes)
+                flat += [view.ctypes.data_as(_DOUBLE_P), view.strides[0] // 8, view.strides[1] // 8]
+            function(rows, genes, *flat, out.ctypes.data_as(_DOUBLE_P))
+        return out.reshape(shape[:-1])[()]
 
     @property
     def threads(self) -> int:

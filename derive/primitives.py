@@ -116,6 +116,71 @@ class PsilogDiff(PrimitiveBase):
         return sp.polygamma(0, n + z) - sp.polygamma(0, z) - sp.log(1 + n / z)
 
 
+class RisingRecipDev(PrimitiveBase):
+    """sum_{k<n} (m - k)/((z + k)(z + m)) = psi(n + z) - psi(z) - n/(z + m), for a small integer n.
+
+    The digamma difference with n/(z + m) taken out term by term: at m -> 0 and n = 1 it is O(m), where
+    psi(1 + z) - psi(z) = 1/z and n/(z + m) would cancel to nothing.
+    """
+
+    nargs = 3
+    c_name = "rrecipdev"
+
+    @classmethod
+    def eval(cls, n: sp.Expr, z: sp.Expr, m: sp.Expr):
+        if n == 0:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def definition(cls, n: sp.Expr, z: sp.Expr, m: sp.Expr) -> sp.Expr:
+        return sp.polygamma(0, n + z) - sp.polygamma(0, z) - n / (z + m)
+
+
+class GradThetaLead(PrimitiveBase):
+    """x/(2 theta (x+theta)) - s^2/2 + s^3/3, s = (x-mu)/(theta+mu): the leading part of the theta-gradient.
+
+    Its terms cancel where the gradient changes sign (about one standard deviation from the mean); the
+    implementation forms the numerator over (theta+mu)^3 with error-free (double-double) products.
+    """
+
+    nargs = 3
+    c_name = "gradthetalead"
+
+    @classmethod
+    def definition(cls, x: sp.Expr, mu: sp.Expr, theta: sp.Expr) -> sp.Expr:
+        s = (x - mu) / (theta + mu)
+        return x / (2 * theta * (x + theta)) - s**2 / 2 + s**3 / 3
+
+
+class Log1pmx4(PrimitiveBase):
+    """log(1 + t) - t + t^2/2 - t^3/3 = O(t^4): log1p(t) - t once its leading terms are taken out."""
+
+    nargs = 1
+    c_name = "log1pmx4"
+
+    @classmethod
+    def definition(cls, t: sp.Expr) -> sp.Expr:
+        return sp.log(1 + t) - t + t**2 / 2 - t**3 / 3
+
+
+class PsilogDiffR(PrimitiveBase):
+    """PsilogDiff(n, z) - n/(2 z (n+z)): the O(n/z^3) remainder of the digamma difference."""
+
+    nargs = 2
+    c_name = "psilogdiffr"
+
+    @classmethod
+    def eval(cls, n: sp.Expr, z: sp.Expr):
+        if n == 0:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:
+        return sp.polygamma(0, n + z) - sp.polygamma(0, z) - sp.log(1 + n / z) - n / (2 * z * (n + z))
+
+
 class Softplus(PrimitiveBase):
     """log(1 + e^z) without overflow: log-space NB at huge log means."""
 
@@ -129,7 +194,10 @@ class Softplus(PrimitiveBase):
 
 Primitive = PrimitiveBase
 
-PRIMITIVES: tuple[type[Primitive], ...] = (Log1pmx, Dev1p, Stirlerr, LogRising1p, Lfact, PsilogDiff, Softplus)
+PRIMITIVES: tuple[type[Primitive], ...] = (
+    Log1pmx, Dev1p, Stirlerr, LogRising1p, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
+    PsilogDiffR, Softplus,
+)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -177,6 +245,7 @@ def unfold(expr: sp.Expr) -> sp.Expr:
 
 
 __all__ = [
-    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "Lfact", "PsilogDiff", "Softplus", "PRIMITIVES",
+    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "Lfact", "PsilogDiff",
+    "RisingRecipDev", "GradThetaLead", "Log1pmx4", "PsilogDiffR", "Softplus", "PRIMITIVES",
     "IsNaN", "IsInf", "NotCount", "PREDICATES", "unfold", "log1p", "expm1",
 ]

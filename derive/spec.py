@@ -14,16 +14,20 @@ from functools import cache
 
 import sympy as sp
 
-from derive.primitives import IsInf, IsNaN, NotCount
+from derive.primitives import IsInf, IsNaN, NotCount, Softplus
 from derive.registry import expr
-from derive.stable import DEVIANCE_LETS, q, w
+from derive.stable import DEVIANCE_LETS, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
 #: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
 #: (x-1) log(1/theta) and would cancel against x log(mu/theta)).
 SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
-#: Above this log-mean, mu = e^eta is not formed (it overflows at 709.78).
+#: From this theta on, the theta-gradient near its zero uses the asymptotic split (GradThetaLead).
+ASYMPTOTIC_THETA = 10
+#: Beyond +-this log-mean, mu = e^eta is not formed (it overflows at 709.78, loses digits below -708).
 HUGE_LOG_MU = 700
+#: The largest double: "finite" in conditions (IsInf only tests +inf).
+FINITE_MAX = sp.Float("1.7976931348623157e308")
 
 NAN, NEG_INF, POS_INF = sp.nan, sp.S.NegativeInfinity, sp.S.Infinity
 
@@ -31,6 +35,8 @@ NAN, NEG_INF, POS_INF = sp.nan, sp.S.NegativeInfinity, sp.S.Infinity
 X, MU, THETA = sp.symbols("x mu theta")
 LOG_MU, LOG_THETA, SIGMA2 = sp.symbols("log_mu log_theta sigma2")
 _TO_KERNEL = {x: X, x_pos: X, mu: MU, theta: THETA, eta: LOG_MU, lam: LOG_THETA, sigma2: SIGMA2}
+#: The relative residual (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
+R_LET = (r, sp.Piecewise((sp.S.One, IsInf(MU)), ((MU - X) / MU, True)))
 
 
 def kernel_expr(name: str) -> sp.Expr:
@@ -133,9 +139,14 @@ def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
     return [
         ("logmu_inf", Branch(IsInf(LOG_MU), (NEG_INF,), "log_mu = +inf: the mass has escaped to infinity")),
         ("poisson_overflow", Branch(IsInf(THETA) & IsInf(MU), (NEG_INF,), "Poisson with e^log_mu overflowing")),
-        *[(key, special[key]) for key in ("mu0_x0", "mu0", "poisson_x0", "poisson")],
-        ("huge", Branch(LOG_MU > HUGE_LOG_MU, (kernel_expr("stable.nb_loglik_logmu_huge"),),
-                        "e^log_mu would overflow: softplus form")),
+        ("poisson_x0", special["poisson_x0"]),
+        ("poisson_tiny", Branch(IsInf(THETA) & (LOG_MU < -HUGE_LOG_MU), (kernel_expr("stable.poisson_logpmf_logmu"),),
+                                "Poisson with e^log_mu underflowing: x log_mu - mu - log x!")),
+        ("poisson", special["poisson"]),
+        ("huge", Branch((LOG_MU > HUGE_LOG_MU) | ((LOG_MU < -HUGE_LOG_MU) & (LOG_MU > -FINITE_MAX)),
+                        (kernel_expr("stable.nb_loglik_logmu_huge"),),
+                        "e^log_mu would overflow or underflow: softplus form")),
+        ("mu0_x0", special["mu0_x0"]), ("mu0", special["mu0"]),
         ("x0", numeric[0]), ("small", numeric[1]), ("deviance", numeric[2]),
     ]
 
@@ -161,8 +172,8 @@ def _grad_mu() -> KernelSpec:
         _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
         Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the limit theta/(theta+mu) = 1"),
         Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
-        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, 1 - x/mu"),
-        Branch(sp.true, (general,), "(1 - x/mu)/(1 + mu/theta)"),
+        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (R_LET,)),
+        Branch(sp.true, (general,), "r/(1 + mu/theta), r = (mu - x)/mu", (R_LET,)),
     ]
     return KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
                       ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"))
@@ -171,8 +182,8 @@ def _grad_mu() -> KernelSpec:
 def _grad_logmu_output() -> sp.Expr:
     """d nll/d log_mu in terms of MU (= e^log_mu), LOG_MU and THETA, bounded for large log_mu."""
     small_eta = kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU)
-    # e^-log_mu = 1/mu: one exp per element, and 1/inf = 0 gives the bounded limit theta.
-    large_eta = kernel_expr("nb.nll_grad_logmu").subs(sp.exp(-LOG_MU), 1 / MU)
+    # In terms of mu and r = (mu - x)/mu (a let): 1/inf = 0 gives the bounded limit theta.
+    large_eta = kernel_expr("stable.nb_nll_grad_logmu_bounded")
     return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
 
 
@@ -185,42 +196,75 @@ def _grad_logmu() -> KernelSpec:
     ]
     return KernelSpec("nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
                       (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
-                      ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu"), lets=((MU, sp.exp(LOG_MU)),))
+                      ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded"),
+                      lets=((MU, sp.exp(LOG_MU)), R_LET))
+
+
+def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
+    """d nll/d theta times ``scale``: an exact short sum for small counts, digamma remainders beyond."""
+    small = scale * kernel_expr("stable.nb_nll_grad_theta_small")
+    general = scale * kernel_expr("stable.nb_nll_grad_theta")
+    near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
+    q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
+    s = (X - MU) / (THETA + MU)
+    asymptotic = ((THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < sp.Rational(1, 2))
+                  & ((X >= sp.Integer(_small_count())) | (MU >= 1)))
+    return [
+        Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
+        Branch(X < sp.Integer(_small_count()), (small,), "small counts: exact sum, no digamma"),
+        Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
+    ]
 
 
 def _grad_theta(scale_by_theta: bool) -> KernelSpec:
-    general = kernel_expr("stable.nb_nll_grad_theta")
-    output = THETA * general if scale_by_theta else general
     name = "nb_nll_grad_logtheta" if scale_by_theta else "nb_nll_grad_theta"
     doc = "d(-log p)/d log_theta = theta d(-log p)/d theta." if scale_by_theta else "d(-log p)/d theta."
     branches = [
         _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
         Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
         Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
-        Branch(sp.true, (output,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))"),
+        *_grad_theta_regimes(THETA if scale_by_theta else sp.S.One),
     ]
-    sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta")
+    sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
+               "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
     return KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources)
 
 
 def _fused() -> KernelSpec:
     """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
-    general = (_grad_logmu_output(), THETA * kernel_expr("stable.nb_nll_grad_theta"))
+    by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA)))
+    q_value = dict((name, to_kernel(value)) for name, value in DEVIANCE_LETS)[q]
+    # q is a let only in the deviance branch; elsewhere the theta-gradient spells it out.
+    general = (_grad_logmu_output(), by_count.subs(q, q_value))
     poisson = (MU - X, sp.S.Zero)
     gradients = {
         "logmu_inf": (THETA, NAN), "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
+        "poisson_tiny": poisson,
+        "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
         "x0": tuple(g.subs(X, 0) for g in general),
+        "deviance": (general[0], by_count),
     }
+    tiny_value = kernel_expr("stable.nb_loglik_logtheta_tiny")
+    tiny_grad = kernel_expr("stable.nb_nll_grad_logtheta_tiny")
+    zero_value = -sp.exp(LOG_THETA) * Softplus(LOG_MU - LOG_THETA)
+    zero_grad = sp.exp(LOG_THETA) * (Softplus(LOG_MU - LOG_THETA) - MU / (sp.exp(LOG_THETA) + MU))
     branches = [_nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
-                Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf")]
+                Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf"),
+                Branch((LOG_THETA < -HUGE_LOG_MU) & ~IsInf(LOG_MU),
+                       (-sp.Piecewise((zero_value, sp.Eq(X, 0)), (tiny_value, True)),
+                        THETA * (MU - X) / (THETA + MU),
+                        sp.Piecewise((zero_grad, sp.Eq(X, 0)), (tiny_grad, True))),
+                       "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
     for key, branch in _logmu_logpmf_branches():
         (value,) = branch.outputs
         branches.append(Branch(branch.condition, (-value, *gradients.get(key, general)), branch.note, branch.lets))
     return KernelSpec(
         "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
         (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
-        ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta"),
-        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
+        ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
+         "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
+         "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny"),
+        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA)), R_LET),
     )
 
 

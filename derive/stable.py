@@ -18,10 +18,23 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.primitives import Dev1p, Lfact, Log1pmx, LogRising1p, PsilogDiff, Softplus, Stirlerr, log1p
+from derive.primitives import (
+    Dev1p,
+    GradThetaLead,
+    Lfact,
+    Log1pmx,
+    Log1pmx4,
+    LogRising1p,
+    PsilogDiff,
+    PsilogDiffR,
+    RisingRecipDev,
+    Softplus,
+    Stirlerr,
+    log1p,
+)
 from derive.registry import derivation, expr, register
 from derive.steps import Chain, Derivation
-from derive.symbols import eta, mu, theta, x, x_pos
+from derive.symbols import eta, lam, mu, theta, x, x_pos
 
 HALF = sp.Rational(1, 2)
 
@@ -94,26 +107,92 @@ def poisson_logpmf_deviance() -> Derivation:
     )
 
 
+SERIES_BELOW = sp.Rational(1, 2)
+
+
+def _log1pmx_given_log(t: sp.Expr, log_one_plus_t: sp.Expr) -> sp.Expr:
+    """log1p(t) - t: the series near 0, else an accurately computed log(1 + t) minus t.
+
+    Near t = -1, 1 + t formed from a rounded t loses digits; the caller passes log(1 + t) computed from
+    the quantities t came from (e.g. -log1p(mu/theta), or log q with q = (x + theta)/(theta + mu)).
+    """
+    return sp.Piecewise((Log1pmx(t), sp.Abs(t) < SERIES_BELOW), (log_one_plus_t - t, True))
+
+
 @register("stable.nb_nll_grad_theta")
 def nb_nll_grad_theta() -> Derivation:
     s = (x - mu) / (theta + mu)
+    chain = _start(Chain("stable.nb_nll_grad_theta", "Gradient w.r.t. theta (stable)", section="7.2"),
+                   "nb.nll_grad_theta")
+    chain.rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
+                  "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
+                  "log1p(s), s = (x-mu)/(theta+mu): the O(1/theta) parts cancel exactly, leaving log1p(s) - s")
+    chain._checked(-(_log1pmx_given_log(s, sp.log(q)) + PsilogDiff(x, theta)), chain.current,
+                   "away from s = 0 take log(1 + s) = log q, q = (x+theta)/(theta+mu), not from the rounded s",
+                   "with q = (x+theta)/(theta+mu)", lambda e: e, _unlet_q)
+    return chain.build()
+
+
+@register("stable.nb_nll_grad_theta_asymptotic")
+def nb_nll_grad_theta_asymptotic() -> Derivation:
+    s = (x - mu) / (theta + mu)
     return (
-        _start(Chain("stable.nb_nll_grad_theta", "Gradient w.r.t. theta (stable)", section="7.2"),
-               "nb.nll_grad_theta")
-        .rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
-                 "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
-                 "log1p(s), s = (x-mu)/(theta+mu): the O(1/theta) parts cancel exactly, leaving log1p(s) - s")
+        _start(Chain("stable.nb_nll_grad_theta_asymptotic", "Gradient w.r.t. theta near its zero (stable)",
+                     section="7.2"), "nb.nll_grad_theta")
+        .rewrite(-(GradThetaLead(x, mu, theta) + Log1pmx4(s) + PsilogDiffR(x, theta)),
+                 "split off x/(2 theta (x+theta)) - s^2/2 + s^3/3, whose terms cancel where the gradient changes "
+                 "sign; GradThetaLead forms it exactly, what is left (O(s^4), O(x/theta^3)) is small")
         .build()
     )
+
+
+def _unlet_q(e: sp.Expr) -> sp.Expr:
+    return e.subs(q, (x + theta) / (theta + mu))
+
+
+@register("stable.nb_nll_grad_theta_small")
+def nb_nll_grad_theta_small() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_theta_small", "Gradient w.r.t. theta for small counts (stable)",
+                     section="7.2"), "nb.nll_grad_theta")
+        .rewrite(-(RisingRecipDev(x, theta, mu) + Log1pmx(-mu / (theta + mu))),
+                 "psi(x+theta) - psi(theta) - x/(theta+mu) = sum_{k<x} (mu-k)/((theta+k)(theta+mu)) and "
+                 "-log1p(mu/theta) + mu/(theta+mu) = log1p(t) - t with t = -mu/(theta+mu): nothing left to cancel "
+                 "as mu -> 0 or theta -> infinity")
+        .rewrite(-(RisingRecipDev(x, theta, mu) + _log1pmx_given_log(-mu / (theta + mu), -log1p(mu / theta))),
+                 "away from t = 0 take log(1 + t) = -log1p(mu/theta), exact even where mu >> theta")
+        .build()
+    )
+
+
+r = sp.Symbol("r", real=True)
+"""r = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is)."""
+
+
+def _unlet_r(e: sp.Expr) -> sp.Expr:
+    return e.subs(r, (mu - x) / mu)
 
 
 @register("stable.nb_nll_grad_mu")
 def nb_nll_grad_mu() -> Derivation:
-    return (
-        _start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
-        .rewrite((1 - x / mu) / (1 + mu / theta), "divide by theta: finite as theta -> infinity (Poisson)")
-        .build()
-    )
+    chain = _start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
+    chain._checked(r / (1 + mu / theta), chain.current,
+                   "divide by theta (finite as theta -> infinity) and keep r = (mu - x)/mu apart: mu - x is exact "
+                   "near the mode, 1 - x/mu is not", "with r = (mu - x)/mu", lambda e: e, _unlet_r)
+    return chain.build()
+
+
+@register("stable.nb_nll_grad_logmu_bounded")
+def nb_nll_grad_logmu_bounded() -> Derivation:
+    chain = _start(Chain("stable.nb_nll_grad_logmu_bounded", "Gradient w.r.t. log mu for eta > 0 (stable)",
+                         section="7.2"), "nb.nll_grad_logmu")
+    def in_mu(e: sp.Expr) -> sp.Expr:
+        return e.subs(sp.exp(eta), mu)
+
+    chain._checked(theta * r / (1 + theta / mu), in_mu(chain.current),
+                   "write e^eta = mu, and r = (mu - x)/mu in place of 1 - x/mu in the bounded form",
+                   "with r = (mu - x)/mu, mu = e^eta", in_mu, _unlet_r)
+    return chain.build()
 
 
 @register("stable.nb_p_zero")
@@ -135,6 +214,54 @@ def nb_loglik_logmu_huge() -> Derivation:
                  "log(theta + e^eta) - log(theta) = softplus(eta - log theta): no e^eta is ever formed")
         .build()
     )
+
+
+@register("stable.poisson_logpmf_logmu")
+def poisson_logpmf_logmu() -> Derivation:
+    return (
+        _start(Chain("stable.poisson_logpmf_logmu", "Poisson log-PMF in log space", section="8"), "poisson.logpmf")
+        .apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta: x eta needs no exp",
+               shown=x * eta - sp.exp(eta) - Lfact(x))
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_theta_logmu_huge")
+def nb_nll_grad_theta_logmu_huge() -> Derivation:
+    chain = _start(Chain("stable.nb_nll_grad_theta_logmu_huge", "Gradient w.r.t. theta where e^eta overflows",
+                         section="8"), "nb.nll_grad_theta")
+    chain.apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta")
+    residual = sp.Piecewise(((1 - x * sp.exp(-eta)) / (1 + theta * sp.exp(-eta)), eta > 0),
+                            ((sp.exp(eta) - x) / (theta + sp.exp(eta)), True))
+    chain.rewrite(-(sp.polygamma(0, x + theta) - sp.polygamma(0, theta) - Softplus(eta - sp.log(theta)) + residual),
+                  "log(theta/(theta+mu)) = -softplus(eta - log theta), and (mu-x)/(theta+mu) divided by mu "
+                  "when eta > 0: no e^eta that could overflow")
+    return chain.build()
+
+
+@register("stable.nb_loglik_logtheta_tiny")
+def nb_loglik_logtheta_tiny() -> Derivation:
+    th = sp.exp(lam)
+    chain = _start(Chain("stable.nb_loglik_logtheta_tiny", "Log-PMF where theta = e^lambda underflows",
+                         section="8"), "nb.loglik_logmu")
+    chain.apply(lambda e: e.subs(theta, th), "learn lambda = log theta: substitute theta = e^lambda")
+    chain.rewrite(lam + sp.loggamma(x + th) - sp.loggamma(1 + th) - Lfact(x)
+                  - th * Softplus(eta - lam) - x * Softplus(lam - eta),
+                  "Gamma(theta) = Gamma(1 + theta)/theta takes log theta = lambda out exactly; the dispersion and "
+                  "count terms become softplus of eta - lambda: no 1/theta is ever formed")
+    return chain.build()
+
+
+@register("stable.nb_nll_grad_logtheta_tiny")
+def nb_nll_grad_logtheta_tiny() -> Derivation:
+    th = sp.exp(lam)
+    chain = _start(Chain("stable.nb_nll_grad_logtheta_tiny", "Gradient w.r.t. log theta where theta underflows",
+                         section="8"), "nb.nll_grad_logtheta")
+    chain.apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta")
+    chain.rewrite(-1 - th * (sp.polygamma(0, x + th) - sp.polygamma(0, 1 + th)) + th * Softplus(eta - lam)
+                  - th * (sp.exp(eta) - x) / (th + sp.exp(eta)),
+                  "theta psi(theta) = theta psi(1 + theta) - 1: the -1 is the whole gradient as theta -> 0 (x >= 1)")
+    return chain.build()
 
 
 @register("stable.nb_nll_grad_logmu")

@@ -192,6 +192,12 @@ def prove_equal(a: sp.Expr, b: sp.Expr, extra: dict | None = None) -> tuple[str,
     equal to what it stands for, not trusted.
     """
     a, b = unfold(a), unfold(b)
+    for side, other in ((a, b), (b, a)):
+        if isinstance(side, sp.Piecewise):
+            # A choice between forms: every form must equal the other side (whatever the condition picks).
+            results = [prove_equal(piece.expr, other, extra) for piece in side.args]
+            method = "numeric" if any(m == "numeric" for m, _ in results) else "symbolic"
+            return method, "each piece: " + "; ".join(detail for _, detail in results)
     how = _is_zero_symbolically(a - b)
     if how is not None:
         return "symbolic", f"difference simplifies to 0 ({how})"

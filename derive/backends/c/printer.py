@@ -48,6 +48,12 @@ class CKernelPrinter(C99CodePrinter):
             text = f"(({self._print(cond)}) ? ({self._print(value)}) : ({text}))"
         return text
 
+    def _print_And(self, expr: sp.Expr) -> str:
+        return " && ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Or(self, expr: sp.Expr) -> str:
+        return " || ".join(f"({self._print(a)})" for a in expr.args)
+
     def _print_NaN(self, expr: sp.Expr) -> str:
         return "NAN"
 

@@ -1,0 +1,384 @@
+"""Property tests (hypothesis) over valid and invalid inputs: both backends agree, conventions hold.
+
+* The class of every result (NaN, +-inf, finite) follows rules written out here from the spec's conventions,
+  in both backends, for inputs that mix valid values, edge values (0, inf) and invalid ones (NaN, negative,
+  fractional counts).
+* On valid inputs the C backend equals the numpy backend: log-densities to 1e-13 relative; gradients to 1e-13
+  relative plus what rounding the inputs by a few ulps may change (the exact function's sensitivity,
+  computed from the derivation in mpmath), since near a zero of a gradient no relative bound can hold.
+* Array calls, with any broadcasting, equal element-by-element scalar calls.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import derive
+
+EPS = 2.0**-53
+#: derandomized: the same examples on every run (reproducible failures); fixtures are session/module scoped
+COMMON = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+SETTINGS = settings(max_examples=150, **COMMON)
+
+# ------------------------------------------------------------------------------------------------------
+# Strategies
+
+valid_counts = st.one_of(st.integers(0, 10**6).map(float),
+                         st.sampled_from([0.0, -0.0, 1.0, 15.0, 16.0, 17.0, 127.0, 128.0, 1e9]))
+bad_counts = st.one_of(st.sampled_from([-1.0, -0.5, 0.5, 2.5, 1e-300, math.inf, -math.inf, math.nan]),
+                       st.floats(-1e6, 1e6).filter(lambda v: v != math.floor(v)),
+                       st.integers(-10**6, -1).map(float))
+counts = st.one_of(valid_counts, bad_counts)
+finite_means = st.floats(1e-8, 1e8)
+means = st.one_of(finite_means, st.sampled_from([0.0, math.inf, -1.0, -1e-300, -math.inf, math.nan]))
+finite_thetas = st.floats(1e-6, 1e12)
+thetas = st.one_of(finite_thetas, st.sampled_from([math.inf, 0.0, -0.0, -1.0, -math.inf, math.nan]))
+log_means = st.one_of(st.floats(-600.0, 600.0), st.sampled_from([math.inf, -math.inf, math.nan]))
+log_thetas = st.one_of(st.floats(-13.0, 27.0), st.sampled_from([math.inf, math.nan]))
+
+
+def is_count(x: float) -> bool:
+    return math.isfinite(x) and x >= 0 and x == math.floor(x)
+
+
+def kind(v) -> str:
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "+inf" if v > 0 else "-inf"
+    return "finite"
+
+
+def assert_kinds(results: dict, expected: str, label: str) -> None:
+    for backend, value in results.items():
+        assert kind(value) == expected, f"{label}: {backend} gave {value}, expected {expected}"
+
+
+# ------------------------------------------------------------------------------------------------------
+# Conventions, as rules
+
+
+def expected_logpmf_kind(x, mu, theta) -> str | float:
+    if math.isnan(x) or math.isnan(mu) or math.isnan(theta) or mu < 0 or theta <= 0:
+        return "nan"
+    if not is_count(x):
+        return "-inf"
+    if mu == 0:
+        return 0.0 if x == 0 else "-inf"
+    if math.isinf(mu):
+        return "-inf"
+    return "finite"
+
+
+@SETTINGS
+@given(x=counts, mu=means, theta=thetas)
+@example(x=0.0, mu=0.0, theta=2.0)
+@example(x=3.0, mu=0.0, theta=2.0)
+@example(x=0.0, mu=math.inf, theta=1.0)
+@example(x=3.0, mu=math.inf, theta=math.inf)
+@example(x=3.0, mu=2.0, theta=math.inf)
+@example(x=0.0, mu=2.0, theta=math.inf)
+@example(x=2.5, mu=2.0, theta=3.0)
+@example(x=-1.0, mu=-1.0, theta=3.0)
+def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
+    expected = expected_logpmf_kind(x, mu, theta)
+    results = {k.backend: k.nb_logpmf(x, mu, theta) for k in (numpy_kernels, c_kernels)}
+    with np.errstate(all="ignore"):
+        log_mu = np.log(mu)
+    logmu_results = {k.backend: k.nb_logpmf_logmu(x, log_mu, theta) for k in (numpy_kernels, c_kernels)}
+    for label, res in (("nb_logpmf", results), ("nb_logpmf_logmu", logmu_results)):
+        if isinstance(expected, float):
+            assert all(v == expected for v in res.values()), (label, x, mu, theta, res)
+        else:
+            assert_kinds(res, expected, f"{label}{(x, mu, theta)}")
+        if expected == "finite":
+            for v in res.values():
+                assert v <= 0.0, f"{label}{(x, mu, theta)} = {v} > 0: a probability above 1"
+    if expected == "finite":
+        np.testing.assert_allclose(results["c"], results["numpy"], rtol=1e-13)
+        np.testing.assert_allclose(logmu_results["c"], logmu_results["numpy"], rtol=1e-13)
+        # mu and e^log(mu) differ by rounding only
+        np.testing.assert_allclose(logmu_results["numpy"], results["numpy"], rtol=1e-10)
+    # Poisson at theta = +inf, and the Poisson kernel's own conventions
+    poisson_expected = expected_logpmf_kind(x, mu, math.inf)
+    poisson = {k.backend: k.poisson_logpmf(x, mu) for k in (numpy_kernels, c_kernels)}
+    if isinstance(poisson_expected, float):
+        assert all(v == poisson_expected for v in poisson.values())
+    else:
+        assert_kinds(poisson, poisson_expected, f"poisson_logpmf{(x, mu)}")
+    assert np.array_equal(poisson["numpy"], numpy_kernels.nb_logpmf(x, mu, math.inf), equal_nan=True)
+
+
+@SETTINGS
+@given(x=counts, mu=means, theta=thetas)
+@example(x=0.0, mu=0.0, theta=2.0)
+@example(x=3.0, mu=0.0, theta=2.0)
+@example(x=0.0, mu=math.inf, theta=1.0)
+@example(x=3.0, mu=math.inf, theta=math.inf)
+@example(x=3.0, mu=2.0, theta=math.inf)
+@example(x=0.0, mu=2.0, theta=math.inf)
+@example(x=2.5, mu=2.0, theta=3.0)
+@example(x=-1.0, mu=-1.0, theta=3.0)
+def test_gradient_conventions(numpy_kernels, c_kernels, x, mu, theta):
+    invalid = any(math.isnan(v) for v in (x, mu, theta)) or mu < 0 or theta <= 0 or not is_count(x)
+    backends = (numpy_kernels, c_kernels)
+    grad_mu = {k.backend: k.nb_nll_grad_mu(x, mu, theta) for k in backends}
+    grad_theta = {k.backend: k.nb_nll_grad_theta(x, mu, theta) for k in backends}
+    grad_logtheta = {k.backend: k.nb_nll_grad_logtheta(x, mu, theta) for k in backends}
+    if invalid:
+        for name, res in (("grad_mu", grad_mu), ("grad_theta", grad_theta), ("grad_logtheta", grad_logtheta)):
+            assert_kinds(res, "nan", f"{name}{(x, mu, theta)}")
+        return
+    if mu == 0:
+        assert all(v == (1.0 if x == 0 else -math.inf) for v in grad_mu.values()), grad_mu
+    else:
+        # at mu = +inf the derivation theta (mu - x)/(mu (mu + theta)) tends to 0 (to 1 - x/mu -> 1 for the
+        # Poisson): finite, as it was before r = (mu - x)/mu (inf/inf) was introduced
+        assert_kinds(grad_mu, "finite", f"BUG: grad_mu{(x, mu, theta)}")
+    if math.isinf(mu):
+        assert_kinds(grad_theta, "nan", f"grad_theta{(x, mu, theta)}")
+    elif math.isinf(theta):
+        assert all(v == 0.0 for v in (*grad_theta.values(), *grad_logtheta.values())), (grad_theta, grad_logtheta)
+    else:
+        assert_kinds(grad_theta, "finite", f"grad_theta{(x, mu, theta)}")
+        assert_kinds(grad_logtheta, "finite", f"grad_logtheta{(x, mu, theta)}")
+
+
+@SETTINGS
+@given(x=counts, log_mu=log_means, theta=thetas)
+def test_log_mean_gradient_conventions(numpy_kernels, c_kernels, x, log_mu, theta):
+    res = {k.backend: k.nb_nll_grad_logmu(x, log_mu, theta) for k in (numpy_kernels, c_kernels)}
+    label = f"nb_nll_grad_logmu{(x, log_mu, theta)}"
+    if any(math.isnan(v) for v in (x, log_mu, theta)) or theta <= 0 or not is_count(x):
+        assert_kinds(res, "nan", label)
+    elif log_mu == math.inf:
+        assert all(v == theta for v in res.values()), (label, res)  # the bound theta (seed section 7.2)
+    elif log_mu == -math.inf:
+        assert all(v == -x for v in res.values()), (label, res)
+    elif math.isinf(theta):
+        assert_kinds(res, "finite", label)  # Poisson: e^log_mu - x, finite below log_mu = 709
+        np.testing.assert_allclose(res["numpy"], math.exp(log_mu) - x, rtol=1e-13, atol=1e-300)
+    else:
+        assert_kinds(res, "finite", label)
+        # bounded: between -x and theta (it is theta (mu - x)/(theta + mu))
+        for v in res.values():
+            assert -x * (1 + 1e-15) <= v <= theta * (1 + 1e-15), (label, v)
+
+
+@SETTINGS
+@given(x=counts, log_mu=log_means, log_theta=log_thetas)
+@example(x=0.0, log_mu=-math.inf, log_theta=0.5)
+@example(x=3.0, log_mu=-math.inf, log_theta=0.5)
+@example(x=3.0, log_mu=math.inf, log_theta=0.5)
+@example(x=3.0, log_mu=1.0, log_theta=math.inf)
+@example(x=0.0, log_mu=-math.inf, log_theta=math.inf)
+@example(x=2.5, log_mu=1.0, log_theta=1.0)
+@example(x=3.0, log_mu=600.0, log_theta=20.0)
+def test_fused_conventions(numpy_kernels, c_kernels, x, log_mu, log_theta):
+    results = {k.backend: k.nb_nll_fused(x, log_mu, log_theta) for k in (numpy_kernels, c_kernels)}
+    label = f"nb_nll_fused{(x, log_mu, log_theta)}"
+    for out in results.values():
+        assert len(out) == 3 and all(np.ndim(v) == 0 for v in out)
+    if any(math.isnan(v) for v in (x, log_mu, log_theta)):
+        for out in results.values():
+            assert all(kind(v) == "nan" for v in out), (label, out)
+        return
+    if not is_count(x):
+        for out in results.values():
+            assert (kind(out[0]), kind(out[1]), kind(out[2])) == ("+inf", "nan", "nan"), (label, out)
+        return
+    nll = {b: out[0] for b, out in results.items()}
+    if log_mu == math.inf or (log_mu == -math.inf and x > 0):
+        assert_kinds(nll, "+inf", label)
+    elif log_mu == -math.inf:
+        assert all(v == 0.0 for v in nll.values()), (label, nll)
+    else:
+        assert_kinds(nll, "finite", label)
+        assert all(v >= 0.0 for v in nll.values()), (label, nll)  # -log of a probability
+        np.testing.assert_allclose(nll["c"], nll["numpy"], rtol=1e-13)
+        # the value is the log-mean kernel's, negated
+        theta = math.exp(log_theta)
+        np.testing.assert_allclose(nll["numpy"], -numpy_kernels.nb_logpmf_logmu(x, log_mu, theta), rtol=1e-13)
+        for out in results.values():
+            assert all(math.isfinite(v) for v in out[1:]), (label, out)
+
+
+@SETTINGS
+@given(mu=means, theta=thetas)
+def test_p_zero_conventions(numpy_kernels, c_kernels, mu, theta):
+    res = {k.backend: k.nb_p_zero(mu, theta) for k in (numpy_kernels, c_kernels)}
+    if math.isnan(mu) or math.isnan(theta) or mu < 0 or theta <= 0:
+        assert_kinds(res, "nan", f"nb_p_zero{(mu, theta)}")
+        return
+    for v in res.values():
+        assert 0.0 <= v <= 1.0, (mu, theta, v)
+    if mu == 0:
+        assert all(v == 1.0 for v in res.values())
+    assert_p_zero_close(res["c"], res["numpy"], f"nb_p_zero{(mu, theta)}")
+
+
+def assert_p_zero_close(c_value, np_value, label):
+    """p0 = exp(log p0): an error of 1e-13 relative in log p0 is one of 1e-13 |log p0| relative in p0."""
+    with np.errstate(divide="ignore"):
+        scale = max(1.0, abs(float(np.log(np_value))) if np_value > 0 else 1.0)
+    assert c_value == np_value or abs(c_value - np_value) <= 1e-13 * scale * abs(np_value), (label, c_value, np_value)
+
+
+@SETTINGS
+@given(x=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.inf])),
+       mu=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan])),
+       sigma2=st.one_of(st.floats(1e-6, 1e6), st.sampled_from([0.0, -1.0, math.nan, math.inf])))
+def test_gaussian_and_mse_conventions(numpy_kernels, c_kernels, x, mu, sigma2):
+    backends = (numpy_kernels, c_kernels)
+    logpdf = {k.backend: k.gaussian_logpdf(x, mu, sigma2) for k in backends}
+    grad = {k.backend: k.gaussian_nll_grad_mu(x, mu, sigma2) for k in backends}
+    if math.isnan(x) or math.isnan(mu) or math.isnan(sigma2) or sigma2 <= 0:
+        assert_kinds(logpdf, "nan", "gaussian_logpdf")
+        assert_kinds(grad, "nan", "gaussian_nll_grad_mu")
+    elif math.isfinite(x) and math.isfinite(sigma2):
+        np.testing.assert_allclose(logpdf["c"], logpdf["numpy"], rtol=1e-13, atol=1e-13)
+        assert grad["c"] == grad["numpy"]
+    for k in backends:
+        if math.isfinite(x) and math.isfinite(mu):
+            assert k.mse(x, mu) == (x - mu) ** 2 and k.mse_grad_mu(x, mu) == 2 * mu - 2 * x
+
+
+# ------------------------------------------------------------------------------------------------------
+# C equals numpy on valid inputs, with an allowance for the conditioning of the exact function
+
+
+def _lambdify(name: str, args: tuple[str, ...]):
+    e = derive.expr(name)
+    by_name = {s.name: s for s in e.free_symbols}
+    return sp.lambdify([by_name[a] for a in args], e, modules="mpmath")
+
+
+@pytest.fixture(scope="module")
+def derived():
+    return {"theta": _lambdify("nb.nll_grad_theta", ("x", "mu", "theta")),
+            "logmu": _lambdify("nb.nll_grad_logmu", ("x", "eta", "theta"))}
+
+
+def _sensitivity(f, point, relative: tuple[bool, ...]) -> float:
+    """sum_i |d f/d p_i| * (|p_i| if relative[i] else 1): the change of f under unit (relative) input errors."""
+    total = mp.mpf(0)
+    for i, rel in enumerate(relative):
+        orders = tuple(1 if j == i else 0 for j in range(len(point)))
+        d = mp.diff(f, point, orders)
+        total += abs(d) * (abs(point[i]) if rel else 1)
+    return float(total)
+
+
+def assert_close_or_within_conditioning(c_value, np_value, allowance: float, label: str) -> None:
+    assert math.isfinite(c_value) and math.isfinite(np_value), (label, c_value, np_value)
+    assert abs(c_value - np_value) <= 1e-13 * abs(np_value) + allowance, (
+        f"{label}: C {c_value!r} vs numpy {np_value!r}, difference {abs(c_value - np_value):.3g}, "
+        f"allowed {1e-13 * abs(np_value) + allowance:.3g}")
+
+
+@settings(max_examples=120, **COMMON)
+@given(x=st.integers(0, 10**5).map(float), mu=st.floats(1e-6, 1e6), theta=st.floats(1e-4, 1e10))
+def test_c_equals_numpy_on_valid_inputs(numpy_kernels, c_kernels, derived, x, mu, theta):
+    n, c = numpy_kernels, c_kernels
+    for name in ("nb_logpmf", "nb_nll_grad_mu"):
+        np.testing.assert_allclose(getattr(c, name)(x, mu, theta), getattr(n, name)(x, mu, theta), rtol=1e-13,
+                                   err_msg=f"{name}{(x, mu, theta)}")
+    np.testing.assert_allclose(c.poisson_logpmf(x, mu), n.poisson_logpmf(x, mu), rtol=1e-13)
+    assert_p_zero_close(c.nb_p_zero(mu, theta), n.nb_p_zero(mu, theta), f"nb_p_zero{(mu, theta)}")
+    log_mu, log_theta = math.log(mu), math.log(theta)
+    np.testing.assert_allclose(c.nb_logpmf_logmu(x, log_mu, theta), n.nb_logpmf_logmu(x, log_mu, theta), rtol=1e-13)
+    fused_c, fused_n = c.nb_nll_fused(x, log_mu, log_theta), n.nb_nll_fused(x, log_mu, log_theta)
+    np.testing.assert_allclose(fused_c[0], fused_n[0], rtol=1e-13)
+
+    with mp.workdps(60):
+        X = mp.mpf(x)
+        g_theta = derived["theta"]
+        g_logmu = derived["logmu"]
+        # inputs given directly are exact; exp() of a log input is rounded (relative error ~ eps per input)
+        s_theta = _sensitivity(lambda m, t: g_theta(X, m, t), (mp.mpf(mu), mp.mpf(theta)), (True, True))
+        s_logtheta = _sensitivity(lambda m, t: t * g_theta(X, m, t), (mp.mpf(mu), mp.mpf(theta)), (True, True))
+        s_logmu = _sensitivity(lambda e: g_logmu(X, e, mp.mpf(theta)), (mp.mpf(log_mu),), (False,))
+        s_fused_logmu = _sensitivity(lambda e, lt: g_logmu(X, e, mp.exp(lt)), (mp.mpf(log_mu), mp.mpf(log_theta)),
+                                     (False, False))
+        s_fused_logtheta = _sensitivity(lambda e, lt: mp.exp(lt) * g_theta(X, mp.exp(e), mp.exp(lt)),
+                                        (mp.mpf(log_mu), mp.mpf(log_theta)), (False, False))
+    k = 8 * EPS  # a few ulps of input error: the backends' exp/log1p/digamma differ in the last bits
+    assert_close_or_within_conditioning(c.nb_nll_grad_theta(x, mu, theta), n.nb_nll_grad_theta(x, mu, theta),
+                                        k * s_theta, f"nb_nll_grad_theta{(x, mu, theta)}")
+    assert_close_or_within_conditioning(c.nb_nll_grad_logtheta(x, mu, theta), n.nb_nll_grad_logtheta(x, mu, theta),
+                                        k * s_logtheta, f"nb_nll_grad_logtheta{(x, mu, theta)}")
+    assert_close_or_within_conditioning(c.nb_nll_grad_logmu(x, log_mu, theta), n.nb_nll_grad_logmu(x, log_mu, theta),
+                                        k * s_logmu, f"nb_nll_grad_logmu{(x, log_mu, theta)}")
+    assert_close_or_within_conditioning(fused_c[1], fused_n[1], k * s_fused_logmu,
+                                        f"nb_nll_fused{(x, log_mu, log_theta)}[grad_logmu]")
+    assert_close_or_within_conditioning(fused_c[2], fused_n[2], k * s_fused_logtheta,
+                                        f"nb_nll_fused{(x, log_mu, log_theta)}[grad_logtheta]")
+
+
+# ------------------------------------------------------------------------------------------------------
+# Array calls equal scalar calls, under any broadcasting
+
+ELEMENTS = st.one_of(st.integers(0, 300).map(float), st.floats(0.01, 500.0),
+                     st.sampled_from([0.0, math.inf, math.nan, -1.0, 2.5]))
+
+
+@settings(max_examples=60, **COMMON)
+@given(data=st.data(), name=st.sampled_from(["nb_logpmf", "nb_logpmf_logmu", "nb_nll_grad_mu", "nb_nll_grad_logmu",
+                                              "nb_nll_grad_theta", "nb_nll_grad_logtheta", "nb_nll_fused",
+                                              "nb_p_zero", "poisson_logpmf", "gaussian_logpdf"]))
+def test_array_calls_equal_scalar_calls(numpy_kernels, c_kernels, data, name):
+    arity = 2 if name in ("nb_p_zero", "poisson_logpmf") else 3
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0, max_dims=3, max_side=4))
+    arrays = [data.draw(hnp.arrays(np.float64, s, elements=ELEMENTS)) for s in shapes.input_shapes]
+    target = shapes.result_shape
+    for k in (numpy_kernels, c_kernels):
+        out = getattr(k, name)(*arrays)
+        outputs = out if isinstance(out, tuple) else (out,)
+        for o in outputs:
+            assert np.shape(o) == target and np.asarray(o).dtype == np.float64
+        full = [np.broadcast_to(a, target) for a in arrays]
+        for index in np.ndindex(*target):
+            scalar = getattr(k, name)(*(float(a[index]) for a in full))
+            scalars = scalar if isinstance(scalar, tuple) else (scalar,)
+            for o, s in zip(outputs, scalars, strict=True):
+                np.testing.assert_allclose(np.asarray(o)[index], s, rtol=1e-14, atol=0,
+                                           err_msg=f"{k.backend} {name} {index} of {target}")
+    c_out, n_out = getattr(c_kernels, name)(*arrays), getattr(numpy_kernels, name)(*arrays)
+    for a, b in zip(c_out if isinstance(c_out, tuple) else (c_out,), n_out if isinstance(n_out, tuple) else (n_out,),
+                    strict=True):
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(np.isinf(a), np.isinf(b))
+
+
+def test_c_equals_numpy_on_a_broad_sample(numpy_kernels, c_kernels):
+    """Log-densities, the Poisson, p0, the summed loss and d/dmu over wide ranges, to 1e-13 relative."""
+    rng = np.random.default_rng(12)
+    n = 200_000
+    x = np.floor(np.exp(rng.uniform(0.0, np.log(1e6), n))) - 1.0
+    mu = np.exp(rng.uniform(np.log(1e-8), np.log(1e8), n))
+    theta = np.exp(rng.uniform(np.log(1e-6), np.log(1e12), n))
+    log_mu, log_theta = np.log(mu), np.log(theta)
+    pairs = {
+        "nb_logpmf": (x, mu, theta), "nb_logpmf_logmu": (x, log_mu, theta), "nb_nll_grad_mu": (x, mu, theta),
+        "poisson_logpmf": (x, mu), "gaussian_logpdf": (x, mu, theta), "gaussian_nll_grad_mu": (x, mu, theta),
+        "mse": (x, mu), "mse_grad_mu": (x, mu),
+    }
+    for name, args in pairs.items():
+        np.testing.assert_allclose(getattr(c_kernels, name)(*args), getattr(numpy_kernels, name)(*args), rtol=1e-13,
+                                   err_msg=name)
+    np.testing.assert_allclose(c_kernels.nb_nll_fused(x, log_mu, log_theta)[0],
+                               numpy_kernels.nb_nll_fused(x, log_mu, log_theta)[0], rtol=1e-13, err_msg="fused nll")
+    rows = (x.reshape(-1, 500), mu.reshape(-1, 500), theta.reshape(-1, 500))
+    np.testing.assert_allclose(c_kernels.nb_nll_sum_genes(*rows), numpy_kernels.nb_nll_sum_genes(*rows), rtol=1e-13)
+    p_c, p_n = c_kernels.nb_p_zero(mu, theta), numpy_kernels.nb_p_zero(mu, theta)
+    with np.errstate(divide="ignore"):
+        scale = np.maximum(1.0, np.abs(np.log(p_n)))
+    assert np.all((p_c == p_n) | (np.abs(p_c - p_n) <= 1e-13 * scale * p_n)), "nb_p_zero"
