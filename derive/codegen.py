@@ -33,7 +33,10 @@ def render(name: str) -> dict[str, str]:
     kernels = [print_kernel(s, config.printer, config.local_suffix) for s in specs]
     sources = sorted({source for s in specs for source in s.sources})
     env = config.environment()
-    context = {"kernels": kernels, "coef": coefficients(), "sources": sources, "sympy_version": sp.__version__}
+    from derive.spec import HUGE_LOG_MU
+
+    context = {"kernels": kernels, "coef": coefficients(), "sources": sources, "sympy_version": sp.__version__,
+               "huge_log": HUGE_LOG_MU}
     return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}
 
 

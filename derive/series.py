@@ -17,8 +17,11 @@ TAIL = sp.Rational(1, 10**18)
 ASYMPTOTIC_FROM = 10
 #: Counts below this use tables (log n!, Stirling remainder of n).
 TABLE_SIZE = 128
-#: |t| below this uses the atanh series for log1p(t) - t and (1+t)log1p(t) - t.
-DEVIANCE_SERIES_BELOW = sp.Rational(1, 2)
+#: |t| below this uses the atanh series for log1p(t) - t and (1+t)log1p(t) - t (above, the direct formula
+#: loses at most a factor ~2/|t| = 8 to cancellation).
+DEVIANCE_SERIES_BELOW = sp.Rational(1, 4)
+#: log1p(t) - t + t^2/2 - t^3/3 cancels far more: its series is used up to here (all the atanh terms).
+REMAINDER_SERIES_BELOW = sp.Rational(1, 2)
 #: Counts below this use the short exact sum for log Gamma(x+theta) - log Gamma(theta) - x log theta.
 SMALL_COUNT = 16
 
@@ -38,7 +41,10 @@ class Coefficients:
     digamma: tuple[float, ...]
     """psi(z) - log z + 1/(2z) ~ -sum_k digamma[k] / z^(2k+2)  (B_{2k+2}/(2k+2))."""
     atanh: tuple[float, ...]
-    """atanh(v)/v = 1 + sum_j atanh[j-1] v^(2j): log1p(t) = 2 atanh(v) with v = t/(2+t)."""
+    """atanh(v)/v = 1 + sum_j atanh[j-1] v^(2j): log1p(t) = 2 atanh(v) with v = t/(2+t), enough terms for
+    |t| < REMAINDER_SERIES_BELOW."""
+    atanh_terms_deviance: int
+    """How many of them |t| < DEVIANCE_SERIES_BELOW needs."""
     lfact: tuple[float, ...]
     """log(n!) for n < TABLE_SIZE."""
     stirlerr_int: tuple[float, ...]
@@ -47,6 +53,7 @@ class Coefficients:
     asymptotic_from: int = ASYMPTOTIC_FROM
     table_size: int = TABLE_SIZE
     deviance_series_below: float = float(DEVIANCE_SERIES_BELOW)
+    remainder_series_below: float = float(REMAINDER_SERIES_BELOW)
     small_count: int = SMALL_COUNT
 
 
@@ -72,9 +79,9 @@ def _digamma_terms() -> list[sp.Rational]:
     return terms
 
 
-def _atanh_terms() -> list[sp.Rational]:
-    """Coefficients of atanh(v)/v - 1 in powers of v^2, from SymPy's series, to the needed order."""
-    bound = DEVIANCE_SERIES_BELOW / (2 - DEVIANCE_SERIES_BELOW)  # |v| at the edge (t = -1/2)
+def _atanh_terms(below: sp.Rational) -> list[sp.Rational]:
+    """Coefficients of atanh(v)/v - 1 in powers of v^2, from SymPy's series, to the order |t| < below needs."""
+    bound = below / (2 - below)  # |v| at the edge t = -below
     order = 4
     while True:
         poly = sp.series(sp.atanh(_v) / _v, _v, 0, order).removeO()
@@ -95,7 +102,8 @@ def coefficients() -> Coefficients:
     return Coefficients(
         stirling=tuple(_to_double(c) for c in _stirling_terms()),
         digamma=tuple(_to_double(c) for c in _digamma_terms()),
-        atanh=tuple(_to_double(c) for c in _atanh_terms()),
+        atanh=tuple(_to_double(c) for c in _atanh_terms(REMAINDER_SERIES_BELOW)),
+        atanh_terms_deviance=len(_atanh_terms(DEVIANCE_SERIES_BELOW)),
         lfact=tuple(_to_double(v) for v in lfact),
         stirlerr_int=(float("nan"),) + tuple(_to_double(v) for v in stirlerr_int),
         log_sqrt_2pi=_to_double(log_sqrt_2pi),

@@ -9,7 +9,7 @@ forms from :mod:`derive.stable`, proved equal to the plain ones), so backends pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import cache
 
 import sympy as sp
@@ -56,6 +56,9 @@ class Branch:
     outputs: tuple[sp.Expr, ...]
     note: str
     lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    #: Finite for every ordinary input and the most common case (x = 0 in count data): a vectorised backend may
+    #: evaluate it over all elements first and overwrite the others, instead of gathering and scattering.
+    dense: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,22 @@ class KernelSpec:
     #: "sum_last": also generate a reduction that sums output 0 over the last axis (no full-size result).
     reduction: str = ""
     reduction_name: str = ""
-    extras: dict = field(default_factory=dict, compare=False)
+    #: (input name, kind) with kind "count" (integer >= 0), "positive" (finite > 0), "log" (|v| <= HUGE_LOG_MU)
+    #: or "real" (finite): where every input is of its kind, none of the first ``edges`` branches applies, so a
+    #: backend may skip them after one cheap whole-array check (numpy does).
+    domain: tuple[tuple[str, str], ...] = ()
+    edges: int = 0
 
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.inputs)
+
+
+def _with_domain(spec: KernelSpec, kinds: str, regimes: int) -> KernelSpec:
+    """Attach the ordinary domain (one kind per input, e.g. "cpp") and count the edge branches before it."""
+    names = {"c": "count", "p": "positive", "l": "log", "r": "real"}
+    domain = tuple((symbol.name, names[kind]) for symbol, kind in zip(spec.inputs, kinds, strict=True))
+    return replace(spec, domain=domain, edges=len(spec.branches) - regimes)
 
 
 def _nan_branch(condition: sp.Basic, n: int) -> Branch:
@@ -104,11 +118,14 @@ def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[
     deviance = kernel_expr("stable.nb_logpmf_deviance").xreplace(subs)
     lets = tuple((name, to_kernel(value).xreplace(subs)) for name, value in DEVIANCE_LETS)
     return [
-        Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)"),
+        Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)", dense=True),
         Branch((count < sp.Integer(_small_count())) & (disp >= SMALL_FORM_MIN_THETA), (small,),
                "small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)"),
         Branch(sp.true, (deviance,), "deviance (saddle-point) form", lets),
     ]
+
+
+from derive.series import REMAINDER_SERIES_BELOW  # noqa: E402
 
 
 def _small_count() -> int:
@@ -124,12 +141,12 @@ def _nb_logpmf() -> KernelSpec:
         *_logpmf_special(X, MU, THETA).values(),
         *_logpmf_regimes(X, MU, THETA),
     ]
-    return KernelSpec(
+    return _with_domain(KernelSpec(
         "nb_logpmf", "NB log-PMF log p(x | mu, theta).", (X, MU, THETA), ("logpmf",), tuple(branches),
         ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
          "stable.poisson_logpmf_deviance"),
         reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
-    )
+    ), "cpp", regimes=3)
 
 
 def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
@@ -157,13 +174,13 @@ def _nb_logpmf_logmu() -> KernelSpec:
         Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
         *(branch for _, branch in _logmu_logpmf_branches()),
     ]
-    return KernelSpec(
+    return _with_domain(KernelSpec(
         "nb_logpmf_logmu", "NB log-PMF with the mean given as log_mu (seed §8).", (X, LOG_MU, THETA),
         ("logpmf",), tuple(branches),
         ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
          "stable.nb_logpmf_deviance"),
         lets=((MU, sp.exp(LOG_MU)),),
-    )
+    ), "clp", regimes=3)
 
 
 def _grad_mu() -> KernelSpec:
@@ -175,8 +192,8 @@ def _grad_mu() -> KernelSpec:
         Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (R_LET,)),
         Branch(sp.true, (general,), "r/(1 + mu/theta), r = (mu - x)/mu", (R_LET,)),
     ]
-    return KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
-                      ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"))
+    return _with_domain(KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",),
+                                   tuple(branches), ("nb.nll_grad_mu", "stable.nb_nll_grad_mu")), "cpp", regimes=1)
 
 
 def _grad_logmu_output() -> sp.Expr:
@@ -194,10 +211,11 @@ def _grad_logmu() -> KernelSpec:
         Branch(IsInf(THETA), (MU - X,), "theta = +inf: Poisson, mu - x"),
         Branch(sp.true, (_grad_logmu_output(),), "theta (mu - x)/(theta + mu), bounded form for log_mu > 0"),
     ]
-    return KernelSpec("nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
-                      (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
-                      ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded"),
-                      lets=((MU, sp.exp(LOG_MU)), R_LET))
+    return _with_domain(KernelSpec(
+        "nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
+        (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
+        ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded"),
+        lets=((MU, sp.exp(LOG_MU)), R_LET)), "clp", regimes=1)
 
 
 def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
@@ -207,7 +225,7 @@ def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
     near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
     q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
     s = (X - MU) / (THETA + MU)
-    asymptotic = ((THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < sp.Rational(1, 2))
+    asymptotic = ((THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
                   & ((X >= sp.Integer(_small_count())) | (MU >= 1)))
     return [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
@@ -227,7 +245,8 @@ def _grad_theta(scale_by_theta: bool) -> KernelSpec:
     ]
     sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
                "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
-    return KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources)
+    return _with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources), "cpp",
+                        regimes=3)
 
 
 def _fused() -> KernelSpec:
@@ -257,15 +276,16 @@ def _fused() -> KernelSpec:
                        "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
     for key, branch in _logmu_logpmf_branches():
         (value,) = branch.outputs
-        branches.append(Branch(branch.condition, (-value, *gradients.get(key, general)), branch.note, branch.lets))
-    return KernelSpec(
+        branches.append(Branch(branch.condition, (-value, *gradients.get(key, general)), branch.note, branch.lets,
+                               branch.dense))
+    return _with_domain(KernelSpec(
         "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
         (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
         ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
          "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
          "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA)), R_LET),
-    )
+    ), "cll", regimes=3)
 
 
 def _p_zero() -> KernelSpec:
@@ -274,8 +294,8 @@ def _p_zero() -> KernelSpec:
         Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
         Branch(sp.true, (kernel_expr("stable.nb_p_zero"),), "exp(-theta log1p(mu/theta))"),
     ]
-    return KernelSpec("nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",),
-                      tuple(branches), ("nb.p_zero", "stable.nb_p_zero"))
+    return _with_domain(KernelSpec("nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",),
+                                   tuple(branches), ("nb.p_zero", "stable.nb_p_zero")), "pp", regimes=1)
 
 
 def _poisson_logpmf() -> KernelSpec:
@@ -287,8 +307,8 @@ def _poisson_logpmf() -> KernelSpec:
         Branch(sp.Eq(X, 0), (-MU,), "x = 0: -mu"),
         Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
     ]
-    return KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
-                      ("poisson.logpmf", "stable.poisson_logpmf_deviance"))
+    return _with_domain(KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
+                                   ("poisson.logpmf", "stable.poisson_logpmf_deviance")), "cp", regimes=2)
 
 
 def _gaussian(name: str, source: str, doc: str) -> KernelSpec:
@@ -296,7 +316,8 @@ def _gaussian(name: str, source: str, doc: str) -> KernelSpec:
         _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(SIGMA2) | (SIGMA2 <= 0), 1),
         Branch(sp.true, (kernel_expr(source),), doc),
     ]
-    return KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), (source,))
+    return _with_domain(KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), (source,)), "rrp",
+                        regimes=1)
 
 
 def _plain(name: str, source: str, inputs: tuple[sp.Symbol, ...], doc: str,

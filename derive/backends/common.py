@@ -25,6 +25,7 @@ class PrintedBranch:
     note: str
     free: tuple[str, ...]
     """Names of kernel inputs/lets the branch reads (the numpy backend gathers only these)."""
+    dense: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,4 +75,4 @@ def _print_branch(branch: Branch, printer: Callable[[sp.Expr], str], last: bool,
         used |= {s.name for s in sp.sympify(e).free_symbols}
     free = tuple(sorted(used & known))
     printed = tuple(printer(sp.sympify(o).xreplace(rename)) for o in reduced)
-    return PrintedBranch(condition, tuple(assignments), printed, branch.note, free)
+    return PrintedBranch(condition, tuple(assignments), printed, branch.note, free, branch.dense)

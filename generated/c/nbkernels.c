@@ -87,16 +87,18 @@ static const double NBK_STIRLERR_INT[128] = {
 #define NBK_LOG_SQRT_2PI 0.9189385332046728
 #define NBK_ASYMPTOTIC_FROM 10.0
 #define NBK_TABLE_SIZE 128
-#define NBK_SERIES_BELOW 0.5
+#define NBK_SERIES_BELOW 0.25
+#define NBK_REMAINDER_SERIES_BELOW 0.5
+#define NBK_ATANH_DEVIANCE 10
 #define NBK_SMALL_COUNT 16
 #define NBK_LEAD_FROM_SERIES 1e50
 
 /* ---- Primitives: stable implementations of the functions in derive/primitives.py ------------------------- */
 
-/* sum_j NBK_ATANH[j] w^(j+1): log1p(t) = 2 v (1 + this), v = t/(2+t), w = v^2. */
-static inline double nbk_atanh_tail(double w) {
+/* sum_{j<terms} NBK_ATANH[j] w^(j+1): log1p(t) = 2 v (1 + this), v = t/(2+t), w = v^2. */
+static inline double nbk_atanh_tail(double w, int terms) {
     double acc = 0.0;
-    for (int j = 18 - 1; j >= 0; --j) acc = (acc + NBK_ATANH[j]) * w;
+    for (int j = terms - 1; j >= 0; --j) acc = (acc + NBK_ATANH[j]) * w;
     return acc;
 }
 
@@ -104,7 +106,7 @@ static inline double nbk_atanh_tail(double w) {
 static inline double nbk_log1pmx(double t) {
     if (fabs(t) < NBK_SERIES_BELOW) {
         const double v = t / (2.0 + t);
-        return 2.0 * v * nbk_atanh_tail(v * v) - t * v;
+        return 2.0 * v * nbk_atanh_tail(v * v, NBK_ATANH_DEVIANCE) - t * v;
     }
     return log1p(t) - t;
 }
@@ -114,7 +116,7 @@ static inline double nbk_dev1p(double t) {
     if (t == -1.0) return 1.0;
     if (fabs(t) < NBK_SERIES_BELOW) {
         const double v = t / (2.0 + t);
-        return t * v + 2.0 * (1.0 + t) * v * nbk_atanh_tail(v * v);
+        return t * v + 2.0 * (1.0 + t) * v * nbk_atanh_tail(v * v, NBK_ATANH_DEVIANCE);
     }
     return (1.0 + t) * log1p(t) - t;
 }
@@ -238,11 +240,11 @@ static inline double nbk_gradthetalead(double x, double mu, double theta) {
 
 /* log1p(t) - t + t^2/2 - t^3/3 = O(t^4): -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3). */
 static inline double nbk_log1pmx4(double t) {
-    if (fabs(t) < NBK_SERIES_BELOW) {
+    if (fabs(t) < NBK_REMAINDER_SERIES_BELOW) {
         const double v = t / (2.0 + t), w = v * v, u = 2.0 + t;
         const double t2 = t * t;
         return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u)
-               + 2.0 * v * (nbk_atanh_tail(w) - NBK_ATANH[0] * w);
+               + 2.0 * v * (nbk_atanh_tail(w, 18) - NBK_ATANH[0] * w);
     }
     return log1p(t) - t + 0.5 * t * t - t * t * t / 3.0;
 }
@@ -267,9 +269,12 @@ static inline double nbk_softplus(double z) {
     return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
 
-/* x is not a non-negative integer (negative, fractional or infinite). */
+/* x is not a non-negative integer (negative, fractional or infinite); NaN is tested before. Above 2^53 every
+ * double is an integer; below, a round trip through int64 is exact for integers (no libm floor call). */
 static inline int nbk_notcount(double x) {
-    return x < 0.0 || isinf(x) || x != floor(x);
+    if (!(x >= 0.0)) return 1;
+    if (x >= 9007199254740992.0) return isinf(x);
+    return x != (double)(int64_t)x;
 }
 
 /* ---- Threads ---------------------------------------------------------------------------------------------- */
@@ -297,6 +302,26 @@ int nbk_get_threads(void) {
 /* NB log-PMF log p(x | mu, theta).
  * Derived from: nb.loglik, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance, stable.poisson_logpmf_deviance. */
 double nb_logpmf(double x, double mu, double theta) {
+    /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 7 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            return -theta*log1p(mu/theta);
+        }
+        /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
+        if ((theta >= 1.0/10.0) && (x < 16)) {
+            return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+        }
+        /* deviance (saddle-point) form */
+        {
+            const double q = (theta + x)/(mu + theta);
+            const double w = theta/(theta + x);
+            const double t0 = theta + x;
+            const double t1 = mu - x;
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(theta)) || (isnan(x)) || (theta <= 0) || (mu < 0)) {
         return NAN;
@@ -346,11 +371,25 @@ double nb_logpmf(double x, double mu, double theta) {
 void nb_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        logpmf[e] = nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            logpmf[e] = nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -371,6 +410,26 @@ void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s
  * Derived from: nb.loglik_logmu, stable.nb_loglik_logmu_huge, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance. */
 double nb_logpmf_logmu(double x, double log_mu, double theta) {
     const double mu = exp(log_mu);
+    /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 10 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            return -theta*log1p(mu/theta);
+        }
+        /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
+        if ((theta >= 1.0/10.0) && (x < 16)) {
+            return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+        }
+        /* deviance (saddle-point) form */
+        {
+            const double q = (theta + x)/(mu + theta);
+            const double w = theta/(theta + x);
+            const double t0 = theta + x;
+            const double t1 = mu - x;
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(log_mu)) || (isnan(theta)) || (isnan(x)) || (theta <= 0)) {
         return NAN;
@@ -433,17 +492,40 @@ double nb_logpmf_logmu(double x, double log_mu, double theta) {
 void nb_logpmf_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        logpmf[e] = nb_logpmf_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            logpmf[e] = nb_logpmf_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* d(-log p)/d mu.
  * Derived from: nb.nll_grad_mu, stable.nb_nll_grad_mu. */
 double nb_nll_grad_mu(double x, double mu, double theta) {
+    /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 4 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* r/(1 + mu/theta), r = (mu - x)/mu */
+        {
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+            return r/(mu/theta + 1);
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(theta)) || (isnan(x)) || (nbk_notcount(x)) || (theta <= 0) || (mu < 0)) {
         return NAN;
@@ -471,11 +553,25 @@ double nb_nll_grad_mu(double x, double mu, double theta) {
 void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_mu) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        grad_mu[e] = nb_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            grad_mu[e] = nb_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -484,6 +580,14 @@ void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 double nb_nll_grad_logmu(double x, double log_mu, double theta) {
     const double mu = exp(log_mu);
     const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+    /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 3 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
+        /* theta (mu - x)/(theta + mu), bounded form for log_mu > 0 */
+        {
+            return ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : ((mu - x)/(mu/theta + 1)));
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(log_mu)) || (isnan(theta)) || (isnan(x)) || (nbk_notcount(x)) || (theta <= 0)) {
         return NAN;
@@ -505,17 +609,52 @@ double nb_nll_grad_logmu(double x, double log_mu, double theta) {
 void nb_nll_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_logmu) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        grad_logmu[e] = nb_nll_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            grad_logmu[e] = nb_nll_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* d(-log p)/d theta.
  * Derived from: nb.nll_grad_theta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic. */
 double nb_nll_grad_theta(double x, double mu, double theta) {
+    /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 3 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
+        if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+            return -nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta);
+        }
+        /* small counts: exact sum, no digamma */
+        if (x < 16) {
+            const double t0 = mu/(mu + theta);
+            return -((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
+        }
+        /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
+        {
+            const double q = (theta + x)/(mu + theta);
+            const double t0 = 1.0/(mu + theta);
+            const double t1 = mu - x;
+            const double t2 = -t0*t1;
+            return -((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta);
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(theta)) || (isnan(x)) || (nbk_notcount(x)) || (theta <= 0) || (mu < 0)) {
         return NAN;
@@ -550,17 +689,52 @@ double nb_nll_grad_theta(double x, double mu, double theta) {
 void nb_nll_grad_theta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        grad[e] = nb_nll_grad_theta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            grad[e] = nb_nll_grad_theta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* d(-log p)/d log_theta = theta d(-log p)/d theta.
  * Derived from: nb.nll_grad_logtheta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic. */
 double nb_nll_grad_logtheta(double x, double mu, double theta) {
+    /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 3 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
+        if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+            return theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta));
+        }
+        /* small counts: exact sum, no digamma */
+        if (x < 16) {
+            const double t0 = mu/(mu + theta);
+            return theta*(-((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
+        }
+        /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
+        {
+            const double q = (theta + x)/(mu + theta);
+            const double t0 = 1.0/(mu + theta);
+            const double t1 = mu - x;
+            const double t2 = -t0*t1;
+            return theta*(-((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta));
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(theta)) || (isnan(x)) || (nbk_notcount(x)) || (theta <= 0) || (mu < 0)) {
         return NAN;
@@ -595,11 +769,25 @@ double nb_nll_grad_logtheta(double x, double mu, double theta) {
 void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        grad[e] = nb_nll_grad_logtheta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            grad[e] = nb_nll_grad_logtheta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -609,6 +797,53 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
     const double mu = exp(log_mu);
     const double theta = exp(log_theta);
     const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+    /* Ordinary inputs (x: count, log_mu: log, log_theta: log) cannot meet the first 11 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            const double t0 = mu/theta;
+            const double t1 = log1p(t0);
+            const double t2 = mu/(mu + theta);
+            const double t3 = -t2;
+            *nll = t1*theta;
+            *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (mu/(t0 + 1)));
+            *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/2.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
+            return;
+        }
+        /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
+        if ((theta >= 1.0/10.0) && (x < 16)) {
+            const double t0 = theta + x;
+            const double t1 = mu/theta;
+            const double t2 = log1p(t1);
+            const double t3 = mu - x;
+            const double t4 = 1.0/(mu + theta);
+            const double t5 = -t3*t4;
+            const double t6 = mu*t4;
+            *nll = t0*t2 - x*log(mu) + nbk_lfact(x) - nbk_lrising1p(x, theta);
+            *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
+            *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/2.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+            return;
+        }
+        /* deviance (saddle-point) form */
+        {
+            const double q = (theta + x)/(mu + theta);
+            const double w = theta/(theta + x);
+            const double t0 = 1.0/theta;
+            const double t1 = theta + x;
+            const double t2 = 1.0/mu;
+            const double t3 = mu - x;
+            const double t4 = -t3;
+            const double t5 = mu*t0;
+            const double t6 = 1.0/(mu + theta);
+            const double t7 = t4*t6;
+            const double t8 = mu*t6;
+            *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
+            *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
+            *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/2.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+            return;
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(log_mu)) || (isnan(log_theta)) || (isnan(x))) {
         *nll = NAN;
@@ -761,17 +996,39 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
 void nb_nll_fused_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *log_theta, int64_t log_theta_s0, int64_t log_theta_s1, double *nll, double *grad_logmu, double *grad_logtheta) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        nb_nll_fused(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], log_theta[i * log_theta_s0 + j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            nb_nll_fused(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], log_theta[i * log_theta_s0 + j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* P(x = 0) = (theta/(theta+mu))^theta.
  * Derived from: nb.p_zero, stable.nb_p_zero. */
 double nb_p_zero(double mu, double theta) {
+    /* Ordinary inputs (mu: positive, theta: positive) cannot meet the first 2 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* exp(-theta log1p(mu/theta)) */
+        {
+            return exp(-theta*log1p(mu/theta));
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(theta)) || (theta <= 0) || (mu < 0)) {
         return NAN;
@@ -789,17 +1046,43 @@ double nb_p_zero(double mu, double theta) {
 void nb_p_zero_array(int64_t n0, int64_t n1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *p_zero) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        p_zero[e] = nb_p_zero(mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            p_zero[e] = nb_p_zero(mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* Poisson log-PMF.
  * Derived from: poisson.logpmf, stable.poisson_logpmf_deviance. */
 double poisson_logpmf(double x, double mu) {
+    /* Ordinary inputs (x: count, mu: positive) cannot meet the first 4 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY)) {
+        /* x = 0: -mu */
+        if (x == 0) {
+            return -mu;
+        }
+        /* deviance form */
+        {
+            return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr(x);
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(x)) || (mu < 0)) {
         return NAN;
@@ -829,17 +1112,39 @@ double poisson_logpmf(double x, double mu) {
 void poisson_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        logpmf[e] = poisson_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            logpmf[e] = poisson_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* Gaussian log-density.
  * Derived from: gauss.loglik. */
 double gaussian_logpdf(double x, double mu, double sigma2) {
+    /* Ordinary inputs (x: real, mu: real, sigma2: positive) cannot meet the first 1 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x > -INFINITY && x < INFINITY) && (mu > -INFINITY && mu < INFINITY) && (sigma2 > 0.0 && sigma2 < INFINITY)) {
+        /* Gaussian log-density. */
+        {
+            return -1.0/2.0*log(2*3.141592653589793*sigma2) - 1.0/2.0*pow(-mu + x, 2)/sigma2;
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(sigma2)) || (isnan(x)) || (sigma2 <= 0)) {
         return NAN;
@@ -853,17 +1158,39 @@ double gaussian_logpdf(double x, double mu, double sigma2) {
 void gaussian_logpdf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        value[e] = gaussian_logpdf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            value[e] = gaussian_logpdf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
 /* d(-log N(x; mu, sigma2))/d mu.
  * Derived from: gauss.grad_mu. */
 double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
+    /* Ordinary inputs (x: real, mu: real, sigma2: positive) cannot meet the first 1 (convention) branches:
+     * test the domain once and go straight to the numerical regimes. */
+    if ((x > -INFINITY && x < INFINITY) && (mu > -INFINITY && mu < INFINITY) && (sigma2 > 0.0 && sigma2 < INFINITY)) {
+        /* d(-log N(x; mu, sigma2))/d mu. */
+        {
+            return (mu - x)/sigma2;
+        }
+    }
     /* NaN input or invalid parameter: NaN (as scipy) */
     if ((isnan(mu)) || (isnan(sigma2)) || (isnan(x)) || (sigma2 <= 0)) {
         return NAN;
@@ -877,11 +1204,25 @@ double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
 void gaussian_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        value[e] = gaussian_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            value[e] = gaussian_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -897,11 +1238,25 @@ double mse(double x, double mu) {
 void mse_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        value[e] = mse(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            value[e] = mse(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -917,11 +1272,25 @@ double mse_grad_mu(double x, double mu) {
 void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        value[e] = mse_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            value[e] = mse_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
 
@@ -938,10 +1307,24 @@ double mse_grad_logmu(double x, double log_mu) {
 void mse_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t e = 0; e < n; ++e) {
-        const int64_t i = e / n1, j = e - i * n1;
-        value[e] = mse_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1]);
+    {
+        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
+         * no division per element. */
+        int64_t start = 0, stop = n;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        start = n * id / threads;
+        stop = n * (id + 1) / threads;
+#endif
+        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
+        for (int64_t e = start; e < stop; ++e) {
+            value[e] = mse_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1]);
+            if (++j == n1) {
+                j = 0;
+                ++i;
+            }
+        }
     }
 }
