@@ -301,7 +301,7 @@ int nbk_get_threads(void) {
 
 /* NB log-PMF log p(x | mu, theta).
  * Derived from: nb.loglik, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance, stable.poisson_logpmf_deviance. */
-double nb_logpmf(double x, double mu, double theta) {
+static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 7 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -368,6 +368,12 @@ double nb_logpmf(double x, double mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_logpmf(double x, double mu, double theta) {
+    return nbk_nb_logpmf(x, mu, theta);
+}
+
 void nb_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -384,7 +390,7 @@ void nb_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int6
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            logpmf[e] = nbk_nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -400,7 +406,7 @@ void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s
     for (int64_t i = 0; i < n0; ++i) {
         double total = 0.0;
         for (int64_t j = 0; j < n1; ++j) {
-            total -= nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            total -= nbk_nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
         }
         out[i] = total;
     }
@@ -408,7 +414,7 @@ void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s
 
 /* NB log-PMF with the mean given as log_mu (seed §8).
  * Derived from: nb.loglik_logmu, stable.nb_loglik_logmu_huge, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance. */
-double nb_logpmf_logmu(double x, double log_mu, double theta) {
+static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) {
     const double mu = exp(log_mu);
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 10 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
@@ -489,6 +495,12 @@ double nb_logpmf_logmu(double x, double log_mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_logpmf_logmu(double x, double log_mu, double theta) {
+    return nbk_nb_logpmf_logmu(x, log_mu, theta);
+}
+
 void nb_logpmf_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -505,7 +517,7 @@ void nb_logpmf_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = nb_logpmf_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            logpmf[e] = nbk_nb_logpmf_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -516,7 +528,7 @@ void nb_logpmf_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0
 
 /* d(-log p)/d mu.
  * Derived from: nb.nll_grad_mu, stable.nb_nll_grad_mu. */
-double nb_nll_grad_mu(double x, double mu, double theta) {
+static inline double nbk_nb_nll_grad_mu(double x, double mu, double theta) {
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 4 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -550,6 +562,12 @@ double nb_nll_grad_mu(double x, double mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_nll_grad_mu(double x, double mu, double theta) {
+    return nbk_nb_nll_grad_mu(x, mu, theta);
+}
+
 void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_mu) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -566,7 +584,7 @@ void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            grad_mu[e] = nb_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            grad_mu[e] = nbk_nb_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -577,7 +595,7 @@ void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 
 /* d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).
  * Derived from: nb.nll_grad_logmu, stable.nb_nll_grad_logmu, stable.nb_nll_grad_logmu_bounded. */
-double nb_nll_grad_logmu(double x, double log_mu, double theta) {
+static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta) {
     const double mu = exp(log_mu);
     const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 3 (convention) branches:
@@ -606,6 +624,12 @@ double nb_nll_grad_logmu(double x, double log_mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_nll_grad_logmu(double x, double log_mu, double theta) {
+    return nbk_nb_nll_grad_logmu(x, log_mu, theta);
+}
+
 void nb_nll_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_logmu) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -622,7 +646,7 @@ void nb_nll_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            grad_logmu[e] = nb_nll_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            grad_logmu[e] = nbk_nb_nll_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -633,7 +657,7 @@ void nb_nll_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_
 
 /* d(-log p)/d theta.
  * Derived from: nb.nll_grad_theta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic. */
-double nb_nll_grad_theta(double x, double mu, double theta) {
+static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 3 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -686,6 +710,12 @@ double nb_nll_grad_theta(double x, double mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_nll_grad_theta(double x, double mu, double theta) {
+    return nbk_nb_nll_grad_theta(x, mu, theta);
+}
+
 void nb_nll_grad_theta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -702,7 +732,7 @@ void nb_nll_grad_theta_array(int64_t n0, int64_t n1, const double *x, int64_t x_
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            grad[e] = nb_nll_grad_theta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            grad[e] = nbk_nb_nll_grad_theta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -713,7 +743,7 @@ void nb_nll_grad_theta_array(int64_t n0, int64_t n1, const double *x, int64_t x_
 
 /* d(-log p)/d log_theta = theta d(-log p)/d theta.
  * Derived from: nb.nll_grad_logtheta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic. */
-double nb_nll_grad_logtheta(double x, double mu, double theta) {
+static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta) {
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 3 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -766,6 +796,12 @@ double nb_nll_grad_logtheta(double x, double mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_nll_grad_logtheta(double x, double mu, double theta) {
+    return nbk_nb_nll_grad_logtheta(x, mu, theta);
+}
+
 void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -782,7 +818,7 @@ void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            grad[e] = nb_nll_grad_logtheta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            grad[e] = nbk_nb_nll_grad_logtheta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -793,7 +829,7 @@ void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t
 
 /* (nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.
  * Derived from: nb.loglik_logmu, nb.nll_grad_logmu, nb.nll_grad_logtheta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic, stable.nb_nll_grad_logmu_bounded, stable.nb_loglik_logtheta_tiny, stable.nb_nll_grad_logtheta_tiny. */
-void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double *grad_logmu, double *grad_logtheta) {
+static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double *grad_logmu, double *grad_logtheta) {
     const double mu = exp(log_mu);
     const double theta = exp(log_theta);
     const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
@@ -993,6 +1029,12 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double *grad_logmu, double *grad_logtheta) {
+    nbk_nb_nll_fused(x, log_mu, log_theta, nll, grad_logmu, grad_logtheta);
+}
+
 void nb_nll_fused_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *log_theta, int64_t log_theta_s0, int64_t log_theta_s1, double *nll, double *grad_logmu, double *grad_logtheta) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -1009,7 +1051,7 @@ void nb_nll_fused_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, i
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            nb_nll_fused(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], log_theta[i * log_theta_s0 + j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
+            nbk_nb_nll_fused(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], log_theta[i * log_theta_s0 + j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1020,7 +1062,7 @@ void nb_nll_fused_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, i
 
 /* P(x = 0) = (theta/(theta+mu))^theta.
  * Derived from: nb.p_zero, stable.nb_p_zero. */
-double nb_p_zero(double mu, double theta) {
+static inline double nbk_nb_p_zero(double mu, double theta) {
     /* Ordinary inputs (mu: positive, theta: positive) cannot meet the first 2 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -1043,6 +1085,12 @@ double nb_p_zero(double mu, double theta) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double nb_p_zero(double mu, double theta) {
+    return nbk_nb_p_zero(mu, theta);
+}
+
 void nb_p_zero_array(int64_t n0, int64_t n1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *p_zero) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -1059,7 +1107,7 @@ void nb_p_zero_array(int64_t n0, int64_t n1, const double *mu, int64_t mu_s0, in
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            p_zero[e] = nb_p_zero(mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
+            p_zero[e] = nbk_nb_p_zero(mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1070,7 +1118,7 @@ void nb_p_zero_array(int64_t n0, int64_t n1, const double *mu, int64_t mu_s0, in
 
 /* Poisson log-PMF.
  * Derived from: poisson.logpmf, stable.poisson_logpmf_deviance. */
-double poisson_logpmf(double x, double mu) {
+static inline double nbk_poisson_logpmf(double x, double mu) {
     /* Ordinary inputs (x: count, mu: positive) cannot meet the first 4 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY)) {
@@ -1109,6 +1157,12 @@ double poisson_logpmf(double x, double mu) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double poisson_logpmf(double x, double mu) {
+    return nbk_poisson_logpmf(x, mu);
+}
+
 void poisson_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *logpmf) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -1125,7 +1179,7 @@ void poisson_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = poisson_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            logpmf[e] = nbk_poisson_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1136,7 +1190,7 @@ void poisson_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 
 /* Gaussian log-density.
  * Derived from: gauss.loglik. */
-double gaussian_logpdf(double x, double mu, double sigma2) {
+static inline double nbk_gaussian_logpdf(double x, double mu, double sigma2) {
     /* Ordinary inputs (x: real, mu: real, sigma2: positive) cannot meet the first 1 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x > -INFINITY && x < INFINITY) && (mu > -INFINITY && mu < INFINITY) && (sigma2 > 0.0 && sigma2 < INFINITY)) {
@@ -1155,6 +1209,12 @@ double gaussian_logpdf(double x, double mu, double sigma2) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double gaussian_logpdf(double x, double mu, double sigma2) {
+    return nbk_gaussian_logpdf(x, mu, sigma2);
+}
+
 void gaussian_logpdf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -1171,7 +1231,7 @@ void gaussian_logpdf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            value[e] = gaussian_logpdf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+            value[e] = nbk_gaussian_logpdf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1182,7 +1242,7 @@ void gaussian_logpdf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0
 
 /* d(-log N(x; mu, sigma2))/d mu.
  * Derived from: gauss.grad_mu. */
-double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
+static inline double nbk_gaussian_nll_grad_mu(double x, double mu, double sigma2) {
     /* Ordinary inputs (x: real, mu: real, sigma2: positive) cannot meet the first 1 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x > -INFINITY && x < INFINITY) && (mu > -INFINITY && mu < INFINITY) && (sigma2 > 0.0 && sigma2 < INFINITY)) {
@@ -1201,6 +1261,12 @@ double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
     }
 }
 
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
+    return nbk_gaussian_nll_grad_mu(x, mu, sigma2);
+}
+
 void gaussian_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
 #ifdef _OPENMP
@@ -1217,7 +1283,7 @@ void gaussian_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            value[e] = gaussian_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
+            value[e] = nbk_gaussian_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1228,11 +1294,17 @@ void gaussian_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t
 
 /* (x - mu)^2.
  * Derived from: mse.loss. */
-double mse(double x, double mu) {
+static inline double nbk_mse(double x, double mu) {
     /* (x - mu)^2. */
     {
         return pow(-mu + x, 2);
     }
+}
+
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double mse(double x, double mu) {
+    return nbk_mse(x, mu);
 }
 
 void mse_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
@@ -1251,7 +1323,7 @@ void mse_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            value[e] = mse(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            value[e] = nbk_mse(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1262,11 +1334,17 @@ void mse_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_
 
 /* d (x - mu)^2 / d mu.
  * Derived from: mse.grad_mu. */
-double mse_grad_mu(double x, double mu) {
+static inline double nbk_mse_grad_mu(double x, double mu) {
     /* d (x - mu)^2 / d mu. */
     {
         return 2*mu - 2*x;
     }
+}
+
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double mse_grad_mu(double x, double mu) {
+    return nbk_mse_grad_mu(x, mu);
 }
 
 void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
@@ -1285,7 +1363,7 @@ void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, in
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            value[e] = mse_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
+            value[e] = nbk_mse_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
@@ -1296,12 +1374,18 @@ void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, in
 
 /* d (x - mu)^2 / d log_mu.
  * Derived from: mse.grad_logmu. */
-double mse_grad_logmu(double x, double log_mu) {
+static inline double nbk_mse_grad_logmu(double x, double log_mu) {
     const double mu = exp(log_mu);
     /* d (x - mu)^2 / d log_mu. */
     {
         return 2*mu*(mu - x);
     }
+}
+
+/* The exported scalar function; the array loops below call the static body, which the compiler inlines
+ * (an exported function in a shared library may be interposed, so it would be called through the PLT). */
+double mse_grad_logmu(double x, double log_mu) {
+    return nbk_mse_grad_logmu(x, log_mu);
 }
 
 void mse_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, double *value) {
@@ -1320,7 +1404,7 @@ void mse_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 #endif
         int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
         for (int64_t e = start; e < stop; ++e) {
-            value[e] = mse_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1]);
+            value[e] = nbk_mse_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1]);
             if (++j == n1) {
                 j = 0;
                 ++i;
