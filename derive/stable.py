@@ -33,6 +33,7 @@ from derive.primitives import (
     log1p,
 )
 from derive.registry import derivation, expr, register
+from derive.series import DEVIANCE_SERIES_BELOW
 from derive.steps import Chain, Derivation
 from derive.symbols import eta, lam, mu, theta, x, x_pos
 
@@ -107,7 +108,6 @@ def poisson_logpmf_deviance() -> Derivation:
     )
 
 
-SERIES_BELOW = sp.Rational(1, 2)
 
 
 def _log1pmx_given_log(t: sp.Expr, log_one_plus_t: sp.Expr) -> sp.Expr:
@@ -116,7 +116,7 @@ def _log1pmx_given_log(t: sp.Expr, log_one_plus_t: sp.Expr) -> sp.Expr:
     Near t = -1, 1 + t formed from a rounded t loses digits; the caller passes log(1 + t) computed from
     the quantities t came from (e.g. -log1p(mu/theta), or log q with q = (x + theta)/(theta + mu)).
     """
-    return sp.Piecewise((Log1pmx(t), sp.Abs(t) < SERIES_BELOW), (log_one_plus_t - t, True))
+    return sp.Piecewise((Log1pmx(t), sp.Abs(t) < DEVIANCE_SERIES_BELOW), (log_one_plus_t - t, True))
 
 
 @register("stable.nb_nll_grad_theta")

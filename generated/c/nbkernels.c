@@ -668,7 +668,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
         /* small counts: exact sum, no digamma */
         if (x < 16) {
             const double t0 = mu/(mu + theta);
-            return -((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
+            return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
         }
         /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
         {
@@ -676,7 +676,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
             const double t0 = 1.0/(mu + theta);
             const double t1 = mu - x;
             const double t2 = -t0*t1;
-            return -((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta);
+            return -((t0*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -698,7 +698,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
     /* small counts: exact sum, no digamma */
     if (x < 16) {
         const double t0 = mu/(mu + theta);
-        return -((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
+        return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
     }
     /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
     {
@@ -706,7 +706,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
         const double t0 = 1.0/(mu + theta);
         const double t1 = mu - x;
         const double t2 = -t0*t1;
-        return -((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta);
+        return -((t0*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta);
     }
 }
 
@@ -754,7 +754,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
         /* small counts: exact sum, no digamma */
         if (x < 16) {
             const double t0 = mu/(mu + theta);
-            return theta*(-((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
+            return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
         }
         /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
         {
@@ -762,7 +762,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
             const double t0 = 1.0/(mu + theta);
             const double t1 = mu - x;
             const double t2 = -t0*t1;
-            return theta*(-((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta));
+            return theta*(-((t0*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta));
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -784,7 +784,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
     /* small counts: exact sum, no digamma */
     if (x < 16) {
         const double t0 = mu/(mu + theta);
-        return theta*(-((t0 < 1.0/2.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
+        return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
     }
     /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
     {
@@ -792,7 +792,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
         const double t0 = 1.0/(mu + theta);
         const double t1 = mu - x;
         const double t2 = -t0*t1;
-        return theta*(-((t0*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta));
+        return theta*(-((t0*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t2)) : (-t2 + log(q))) - nbk_psilogdiff(x, theta));
     }
 }
 
@@ -844,7 +844,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t3 = -t2;
             *nll = t1*theta;
             *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-            *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/2.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
+            *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
             return;
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
@@ -858,7 +858,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t6 = mu*t4;
             *nll = t0*t2 - x*log(mu) + nbk_lfact(x) - nbk_lrising1p(x, theta);
             *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-            *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/2.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+            *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -876,7 +876,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
             *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-            *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/2.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+            *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
             return;
         }
     }
@@ -969,7 +969,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t4 = mu*t2;
         *nll = 0;
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/2.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* mu = 0: no mass at x > 0 */
@@ -981,7 +981,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t4 = mu*t2;
         *nll = INFINITY;
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/2.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/2.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* x = 0: -theta log1p(mu/theta) */
@@ -992,7 +992,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t3 = -t2;
         *nll = t1*theta;
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-        *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/2.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
+        *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
         return;
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
@@ -1006,7 +1006,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t6 = mu*t4;
         *nll = t0*t2 - x*log(mu) + nbk_lfact(x) - nbk_lrising1p(x, theta);
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/2.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* deviance (saddle-point) form */
@@ -1024,7 +1024,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t8 = mu*t6;
         *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
         *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/2.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/2.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
         return;
     }
 }

@@ -734,7 +734,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary):
             theta_ = theta[m]
             x_ = x[m]
             t0 = mu_/(mu_ + theta_)
-            grad[m] = -np.select([t0 < 0.5,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)
+            grad[m] = -np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)
             todo[m] = False
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
@@ -746,7 +746,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary):
             t0 = 1/(mu_ + theta_)
             t1 = mu_ - x_
             t2 = -t0*t1
-            grad[m] = -np.select([t0*abs(t1) < 0.5,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_)
+            grad[m] = -np.select([t0*abs(t1) < 1/4,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_)
     return (grad,)
 
 def nb_nll_grad_logtheta(x, mu, theta):
@@ -794,7 +794,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary):
             theta_ = theta[m]
             x_ = x[m]
             t0 = mu_/(mu_ + theta_)
-            grad[m] = theta_*(-np.select([t0 < 0.5,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_))
+            grad[m] = theta_*(-np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_))
             todo[m] = False
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
@@ -806,7 +806,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary):
             t0 = 1/(mu_ + theta_)
             t1 = mu_ - x_
             t2 = -t0*t1
-            grad[m] = theta_*(-np.select([t0*abs(t1) < 0.5,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))
+            grad[m] = theta_*(-np.select([t0*abs(t1) < 1/4,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))
     return (grad,)
 
 def nb_nll_fused(x, log_mu, log_theta):
@@ -838,7 +838,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
         t3 = -t2
         nll[...] = t1*theta_
         grad_logmu[...] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),mu_/(t0 + 1)], default=np.nan)
-        grad_logtheta[...] = np.select([(mu_ >= 1) & (theta_ >= 10) & (abs(t2) < 0.5),True], [theta_*(-_gradthetalead(0, mu_, theta_) - _log1pmx4(t3)),-theta_*np.select([t2 < 0.5,True], [_log1pmx(t3),-t1 + t2], default=np.nan)], default=np.nan)
+        grad_logtheta[...] = np.select([(mu_ >= 1) & (theta_ >= 10) & (abs(t2) < 0.5),True], [theta_*(-_gradthetalead(0, mu_, theta_) - _log1pmx4(t3)),-theta_*np.select([t2 < 1/4,True], [_log1pmx(t3),-t1 + t2], default=np.nan)], default=np.nan)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -956,7 +956,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 t4 = mu_*t2
                 nll[m] = 0
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 0.5,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 0.5,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
@@ -973,7 +973,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 t4 = mu_*t2
                 nll[m] = np.inf
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 0.5,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 0.5,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -995,7 +995,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t6 = mu_*t4
             nll[m] = t0*t2 - x_*np.log(mu_) + _lfact(x_) - _lrising1p(x_, theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t3/(t1 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 0.5,True], [_log1pmx(-t6),-t2 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 0.5,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 1/4,True], [_log1pmx(-t6),-t2 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -1018,7 +1018,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t8 = mu_*t6
             nll[m] = mu_*q*_dev1p(t2*t4*w) + q*theta_*_dev1p(t3/t1) + (0.5)*np.log(2*np.pi*x_) - _stirlerr(t1) + _stirlerr(theta_) + _stirlerr(x_) + (0.5)*np.log1p(t0*x_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(t2*theta_ + 1),t3/(t5 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 0.5,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 0.5,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
 
 def nb_p_zero(mu, theta):
