@@ -54,6 +54,22 @@ def accuracy_markdown() -> str:
     return accuracy.markdown_table(cells)
 
 
+#: The benchmark's committed report (``derive bench --write benchmarks/results.md``): measured, not recomputed
+#: when the docs are built, so the pages stay byte-identical between rebuilds.
+BENCHMARK_REPORT = Path(__file__).resolve().parents[3] / "benchmarks" / "results.md"
+
+
+def performance_markdown() -> str:
+    """The last committed benchmark report without its title; its headings become bold lines (the page keeps
+    exactly the seed document's headings)."""
+    if not BENCHMARK_REPORT.is_file():
+        return ""
+    lines = BENCHMARK_REPORT.read_text(encoding="utf-8").splitlines()
+    body = [f"**{line.lstrip('#').strip()}**" if line.startswith("#") else line
+            for line in lines if not line.startswith("# ")]
+    return "\n".join(body).strip() + "\n"
+
+
 def render() -> Site:
     """Render every page, figure and static file (nothing is written)."""
     import jinja2
@@ -105,6 +121,7 @@ def render() -> Site:
         stable_names=content.stable_names(),
         names=registry.names(),
         accuracy=accuracy_markdown(),
+        performance=performance_markdown(),
     )
     for template, output in PAGES.items():
         book.page = output
