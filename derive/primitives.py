@@ -85,6 +85,27 @@ class LogRising1p(PrimitiveBase):
         return sp.loggamma(n + z) - sp.loggamma(z) - n * sp.log(z)
 
 
+class LogPowRising(PrimitiveBase):
+    """n log(m) + LogRising1p(n, z) = log(prod_{k<n} m (1 + k/z)): one logarithm for a small count.
+
+    The product of n factors carries about 2n rounding errors, an absolute error of ~2n 2^-53 in the log: for
+    n < 16 far below the log-PMF's own size, and it saves a logarithm per nonzero count.
+    """
+
+    nargs = 3
+    c_name = "lpowrising"
+
+    @classmethod
+    def eval(cls, n: sp.Expr, m: sp.Expr, z: sp.Expr):
+        if n == 0:
+            return sp.S.Zero
+        return None
+
+    @classmethod
+    def definition(cls, n: sp.Expr, m: sp.Expr, z: sp.Expr) -> sp.Expr:
+        return n * sp.log(m) + LogRising1p.definition(n, z)
+
+
 class Lfact(PrimitiveBase):
     """log(n!) for a count n: a table for small n, log Gamma(n + 1) beyond."""
 
@@ -195,7 +216,7 @@ class Softplus(PrimitiveBase):
 Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
-    Log1pmx, Dev1p, Stirlerr, LogRising1p, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
+    Log1pmx, Dev1p, Stirlerr, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
     PsilogDiffR, Softplus,
 )
 
@@ -245,7 +266,7 @@ def unfold(expr: sp.Expr) -> sp.Expr:
 
 
 __all__ = [
-    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "Lfact", "PsilogDiff",
+    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "LogPowRising", "Lfact", "PsilogDiff",
     "RisingRecipDev", "GradThetaLead", "Log1pmx4", "PsilogDiffR", "Softplus", "PRIMITIVES",
     "IsNaN", "IsInf", "NotCount", "PREDICATES", "unfold", "log1p", "expm1",
 ]

@@ -225,7 +225,8 @@ def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
     near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
     q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
     s = (X - MU) / (THETA + MU)
-    asymptotic = ((THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
+    # (x = 0 has no sign change: the plain small-count form is exact there.)
+    asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
                   & ((X >= sp.Integer(_small_count())) | (MU >= 1)))
     return [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
@@ -260,7 +261,7 @@ def _fused() -> KernelSpec:
         "logmu_inf": (THETA, NAN), "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
         "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
-        "x0": tuple(g.subs(X, 0) for g in general),
+        "x0": tuple(g.subs(X, 0).subs(r, 1) for g in general),  # r = (mu - 0)/mu = 1
         "deviance": (general[0], by_count),
     }
     tiny_value = kernel_expr("stable.nb_loglik_logtheta_tiny")
@@ -276,15 +277,17 @@ def _fused() -> KernelSpec:
                        "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
     for key, branch in _logmu_logpmf_branches():
         (value,) = branch.outputs
-        branches.append(Branch(branch.condition, (-value, *gradients.get(key, general)), branch.note, branch.lets,
-                               branch.dense))
+        outputs = (-value, *gradients.get(key, general))
+        # r is computed only in the branches that read it (a division per element otherwise).
+        lets = ((R_LET,) if any(sp.sympify(o).has(r) for o in outputs) else ()) + branch.lets
+        branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense))
     return _with_domain(KernelSpec(
         "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
         (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
         ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
          "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
          "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny"),
-        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA)), R_LET),
+        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
     ), "cll", regimes=3)
 
 

@@ -24,6 +24,7 @@ from derive.primitives import (
     Lfact,
     Log1pmx,
     Log1pmx4,
+    LogPowRising,
     LogRising1p,
     PsilogDiff,
     PsilogDiffR,
@@ -68,6 +69,8 @@ def nb_logpmf_small() -> Derivation:
         .rewrite(x * sp.log(mu) + LogRising1p(x, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
                  "cancel x log(theta) symbolically: log Gamma(x+theta) - log Gamma(theta) = x log(theta) + "
                  "sum_{k<x} log(1 + k/theta), and x log(mu/(theta+mu)) = x log(mu) - x log(theta) - x log1p(mu/theta)")
+        .rewrite(LogPowRising(x, mu, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
+                 "x log(mu) + sum_{k<x} log(1 + k/theta) = log(prod_{k<x} mu (1 + k/theta)): one logarithm")
         .build()
     )
 

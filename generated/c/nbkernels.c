@@ -148,6 +148,18 @@ static inline double nbk_lrising1p(double n, double z) {
     return log1p(excess);
 }
 
+/* n log(m) + sum_{k<n} log1p(k/z) as the log of one product, where the product cannot overflow. */
+static inline double nbk_lpowrising(double n, double m, double z) {
+    if (n == 0.0) return 0.0;
+    if (n < NBK_SMALL_COUNT && m > 1e-15 && m < 1e15 && z >= 0.1) {
+        const double inv = 1.0 / z;
+        double p = m;
+        for (int k = 1; k < (int)n; ++k) p *= m + m * (k * inv);
+        return log(p);
+    }
+    return n * log(m) + nbk_lrising1p(n, z);
+}
+
 /* psi(z) - log(z) for z > 0: recurrence up to the asymptotic range, then its series. */
 static inline double nbk_psilog(double z) {
     double shift = 0.0;
@@ -302,6 +314,13 @@ int nbk_get_threads(void) {
 /* NB log-PMF log p(x | mu, theta).
  * Derived from: nb.loglik, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance, stable.poisson_logpmf_deviance. */
 static inline double nbk_nb_logpmf(double x, double mu, double theta) {
+    /* The common case first: its condition pins the count, so only the other inputs need the domain test. */
+    if ((x == 0) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        {
+            return -theta*log1p(mu/theta);
+        }
+    }
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 7 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
@@ -311,7 +330,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+            return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
         }
         /* deviance (saddle-point) form */
         {
@@ -356,7 +375,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
-        return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+        return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
     }
     /* deviance (saddle-point) form */
     {
@@ -376,24 +395,30 @@ double nb_logpmf(double x, double mu, double theta) {
 
 void nb_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = nbk_nb_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                logpmf[e] = nbk_nb_logpmf(x_row[j * x_s1], mu_row[j * mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -416,6 +441,13 @@ void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s
  * Derived from: nb.loglik_logmu, stable.nb_loglik_logmu_huge, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance. */
 static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) {
     const double mu = exp(log_mu);
+    /* The common case first: its condition pins the count, so only the other inputs need the domain test. */
+    if ((x == 0) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        {
+            return -theta*log1p(mu/theta);
+        }
+    }
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 10 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
@@ -425,7 +457,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+            return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
         }
         /* deviance (saddle-point) form */
         {
@@ -483,7 +515,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
-        return x*log(mu) - (theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lrising1p(x, theta);
+        return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
     }
     /* deviance (saddle-point) form */
     {
@@ -503,24 +535,30 @@ double nb_logpmf_logmu(double x, double log_mu, double theta) {
 
 void nb_logpmf_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *logpmf) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = nbk_nb_logpmf_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *log_mu_row = log_mu + i * log_mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                logpmf[e] = nbk_nb_logpmf_logmu(x_row[j * x_s1], log_mu_row[j * log_mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -570,24 +608,30 @@ double nb_nll_grad_mu(double x, double mu, double theta) {
 
 void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_mu) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            grad_mu[e] = nbk_nb_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                grad_mu[e] = nbk_nb_nll_grad_mu(x_row[j * x_s1], mu_row[j * mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -632,24 +676,30 @@ double nb_nll_grad_logmu(double x, double log_mu, double theta) {
 
 void nb_nll_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad_logmu) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            grad_logmu[e] = nbk_nb_nll_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *log_mu_row = log_mu + i * log_mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                grad_logmu[e] = nbk_nb_nll_grad_logmu(x_row[j * x_s1], log_mu_row[j * log_mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -662,7 +712,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-        if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
             return -nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta);
         }
         /* small counts: exact sum, no digamma */
@@ -692,7 +742,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
         return 0;
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-    if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
         return -nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta);
     }
     /* small counts: exact sum, no digamma */
@@ -718,24 +768,30 @@ double nb_nll_grad_theta(double x, double mu, double theta) {
 
 void nb_nll_grad_theta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            grad[e] = nbk_nb_nll_grad_theta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                grad[e] = nbk_nb_nll_grad_theta(x_row[j * x_s1], mu_row[j * mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -748,7 +804,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-        if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
             return theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta));
         }
         /* small counts: exact sum, no digamma */
@@ -778,7 +834,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
         return 0;
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-    if ((theta >= 10) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
         return theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta));
     }
     /* small counts: exact sum, no digamma */
@@ -804,24 +860,30 @@ double nb_nll_grad_logtheta(double x, double mu, double theta) {
 
 void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *grad) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            grad[e] = nbk_nb_nll_grad_logtheta(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                grad[e] = nbk_nb_nll_grad_logtheta(x_row[j * x_s1], mu_row[j * mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -832,7 +894,19 @@ void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t
 static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double *grad_logmu, double *grad_logtheta) {
     const double mu = exp(log_mu);
     const double theta = exp(log_theta);
-    const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+    /* The common case first: its condition pins the count, so only the other inputs need the domain test. */
+    if ((x == 0) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
+        /* x = 0: -theta log1p(mu/theta) */
+        {
+            const double t0 = mu/theta;
+            const double t1 = log1p(t0);
+            const double t2 = mu/(mu + theta);
+            *nll = t1*theta;
+            *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
+            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
+            return;
+        }
+    }
     /* Ordinary inputs (x: count, log_mu: log, log_theta: log) cannot meet the first 11 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
@@ -841,14 +915,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t0 = mu/theta;
             const double t1 = log1p(t0);
             const double t2 = mu/(mu + theta);
-            const double t3 = -t2;
             *nll = t1*theta;
-            *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-            *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
+            *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
+            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
             return;
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double t0 = theta + x;
             const double t1 = mu/theta;
             const double t2 = log1p(t1);
@@ -856,13 +930,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t4 = 1.0/(mu + theta);
             const double t5 = -t3*t4;
             const double t6 = mu*t4;
-            *nll = t0*t2 - x*log(mu) + nbk_lfact(x) - nbk_lrising1p(x, theta);
+            *nll = t0*t2 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
             *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-            *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
             return;
         }
         /* deviance (saddle-point) form */
         {
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double q = (theta + x)/(mu + theta);
             const double w = theta/(theta + x);
             const double t0 = 1.0/theta;
@@ -876,7 +951,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
             *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-            *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
             return;
         }
     }
@@ -949,6 +1024,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* e^log_mu would overflow or underflow: softplus form */
     if ((log_mu > 700) || ((log_mu > -1.7976931348623157e+308) && (log_mu < -700))) {
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = theta + x;
         const double t1 = log_mu - log(theta);
         const double t2 = nbk_softplus(t1);
@@ -962,6 +1038,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* mu = 0: all mass at 0 */
     if ((mu == 0) && (x == 0)) {
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = mu/theta;
         const double t1 = mu - x;
         const double t2 = 1.0/(mu + theta);
@@ -969,11 +1046,12 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t4 = mu*t2;
         *nll = 0;
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* mu = 0: no mass at x > 0 */
     if (mu == 0) {
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = mu/theta;
         const double t1 = mu - x;
         const double t2 = 1.0/(mu + theta);
@@ -981,7 +1059,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t4 = mu*t2;
         *nll = INFINITY;
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* x = 0: -theta log1p(mu/theta) */
@@ -989,14 +1067,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t0 = mu/theta;
         const double t1 = log1p(t0);
         const double t2 = mu/(mu + theta);
-        const double t3 = -t2;
         *nll = t1*theta;
-        *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-        *grad_logtheta = (((mu >= 1) && (theta >= 10) && (fabs(t2) < 1.0/2.0)) ? (theta*(-nbk_gradthetalead(0, mu, theta) - nbk_log1pmx4(t3))) : (-theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t1 + t2))));
+        *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
+        *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
         return;
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = theta + x;
         const double t1 = mu/theta;
         const double t2 = log1p(t1);
@@ -1004,13 +1082,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t4 = 1.0/(mu + theta);
         const double t5 = -t3*t4;
         const double t6 = mu*t4;
-        *nll = t0*t2 - x*log(mu) + nbk_lfact(x) - nbk_lrising1p(x, theta);
+        *nll = t0*t2 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
         *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* deviance (saddle-point) form */
     {
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double q = (theta + x)/(mu + theta);
         const double w = theta/(theta + x);
         const double t0 = 1.0/theta;
@@ -1024,7 +1103,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t8 = mu*t6;
         *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
         *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-        *grad_logtheta = (((theta >= 10) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
         return;
     }
 }
@@ -1037,24 +1116,30 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
 
 void nb_nll_fused_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, const double *log_theta, int64_t log_theta_s0, int64_t log_theta_s1, double *nll, double *grad_logmu, double *grad_logtheta) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            nbk_nb_nll_fused(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1], log_theta[i * log_theta_s0 + j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *log_mu_row = log_mu + i * log_mu_s0;
+            const double *log_theta_row = log_theta + i * log_theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                nbk_nb_nll_fused(x_row[j * x_s1], log_mu_row[j * log_mu_s1], log_theta_row[j * log_theta_s1], &nll[e], &grad_logmu[e], &grad_logtheta[e]);
             }
         }
     }
@@ -1093,24 +1178,29 @@ double nb_p_zero(double mu, double theta) {
 
 void nb_p_zero_array(int64_t n0, int64_t n1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *p_zero) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            p_zero[e] = nbk_nb_p_zero(mu[i * mu_s0 + j * mu_s1], theta[i * theta_s0 + j * theta_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *mu_row = mu + i * mu_s0;
+            const double *theta_row = theta + i * theta_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                p_zero[e] = nbk_nb_p_zero(mu_row[j * mu_s1], theta_row[j * theta_s1]);
             }
         }
     }
@@ -1165,24 +1255,29 @@ double poisson_logpmf(double x, double mu) {
 
 void poisson_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *logpmf) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            logpmf[e] = nbk_poisson_logpmf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                logpmf[e] = nbk_poisson_logpmf(x_row[j * x_s1], mu_row[j * mu_s1]);
             }
         }
     }
@@ -1217,24 +1312,30 @@ double gaussian_logpdf(double x, double mu, double sigma2) {
 
 void gaussian_logpdf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            value[e] = nbk_gaussian_logpdf(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *sigma2_row = sigma2 + i * sigma2_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                value[e] = nbk_gaussian_logpdf(x_row[j * x_s1], mu_row[j * mu_s1], sigma2_row[j * sigma2_s1]);
             }
         }
     }
@@ -1269,24 +1370,30 @@ double gaussian_nll_grad_mu(double x, double mu, double sigma2) {
 
 void gaussian_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *sigma2, int64_t sigma2_s0, int64_t sigma2_s1, double *value) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            value[e] = nbk_gaussian_nll_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1], sigma2[i * sigma2_s0 + j * sigma2_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            const double *sigma2_row = sigma2 + i * sigma2_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                value[e] = nbk_gaussian_nll_grad_mu(x_row[j * x_s1], mu_row[j * mu_s1], sigma2_row[j * sigma2_s1]);
             }
         }
     }
@@ -1309,24 +1416,29 @@ double mse(double x, double mu) {
 
 void mse_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            value[e] = nbk_mse(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                value[e] = nbk_mse(x_row[j * x_s1], mu_row[j * mu_s1]);
             }
         }
     }
@@ -1349,24 +1461,29 @@ double mse_grad_mu(double x, double mu) {
 
 void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, double *value) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            value[e] = nbk_mse_grad_mu(x[i * x_s0 + j * x_s1], mu[i * mu_s0 + j * mu_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *mu_row = mu + i * mu_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                value[e] = nbk_mse_grad_mu(x_row[j * x_s1], mu_row[j * mu_s1]);
             }
         }
     }
@@ -1390,24 +1507,29 @@ double mse_grad_logmu(double x, double log_mu) {
 
 void mse_grad_logmu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *log_mu, int64_t log_mu_s0, int64_t log_mu_s1, double *value) {
     const int64_t n = n0 * n1;
+    (void)n;
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NBK_PARALLEL_FROM)
 #endif
     {
-        /* Each thread takes one contiguous slice of the n0 x n1 grid and walks it with (i, j) counters:
-         * no division per element. */
-        int64_t start = 0, stop = n;
+        /* This thread's block: a band of rows, or of columns when there are fewer rows than threads. */
+        int64_t i0 = 0, i1 = n0, j0 = 0, j1 = n1;
 #ifdef _OPENMP
         const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
-        start = n * id / threads;
-        stop = n * (id + 1) / threads;
+        if (n0 >= threads) {
+            i0 = n0 * id / threads;
+            i1 = n0 * (id + 1) / threads;
+        } else {
+            j0 = n1 * id / threads;
+            j1 = n1 * (id + 1) / threads;
+        }
 #endif
-        int64_t i = n1 ? start / n1 : 0, j = start - i * n1;
-        for (int64_t e = start; e < stop; ++e) {
-            value[e] = nbk_mse_grad_logmu(x[i * x_s0 + j * x_s1], log_mu[i * log_mu_s0 + j * log_mu_s1]);
-            if (++j == n1) {
-                j = 0;
-                ++i;
+        for (int64_t i = i0; i < i1; ++i) {
+            const double *x_row = x + i * x_s0;
+            const double *log_mu_row = log_mu + i * log_mu_s0;
+            for (int64_t j = j0; j < j1; ++j) {
+                const int64_t e = i * n1 + j;
+                value[e] = nbk_mse_grad_logmu(x_row[j * x_s1], log_mu_row[j * log_mu_s1]);
             }
         }
     }

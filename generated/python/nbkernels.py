@@ -195,6 +195,28 @@ def _lrising1p(n, z):
     return out
 
 
+def _lpowrising(n, m, z):
+    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product where it cannot overflow."""
+    n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
+    out = np.empty(n.shape)
+    safe = (n < _SMALL_COUNT) & (m > 1e-15) & (m < 1e15) & (z >= 0.1)
+    top = int(n.max()) if n.size else 0
+    for value in range(1, min(top, _SMALL_COUNT - 1) + 1):
+        group = _idx(safe & (n == value))
+        if not group.size:
+            continue
+        mg, inv = m[group], 1.0 / z[group]
+        p = mg.copy()
+        for k in range(1, value):
+            p *= mg + mg * (k * inv)
+        out[group] = np.log(p)
+    out[n == 0] = 0.0
+    rest = _idx(~safe & (n != 0))
+    if rest.size:
+        out[rest] = n[rest] * np.log(m[rest]) + _lrising1p(n[rest], z[rest])
+    return out
+
+
 def _digamma_tail(w):
     """sum_k _DIGAMMA[k] w^(k+1): psi(z) - log z + 1/(2z) = -this at w = 1/z^2 (asymptotic range)."""
     acc = np.zeros_like(w)
@@ -458,7 +480,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = x_*np.log(mu_) - (theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lrising1p(x_, theta_)
+            logpmf[m] = -(theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -580,7 +602,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = x_*np.log(mu_) - (theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lrising1p(x_, theta_)
+            logpmf[m] = -(theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -720,7 +742,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary):
                 grad[m] = 0
                 todo[m] = False
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
-        m = _idx(todo & ((theta >= 10) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
+        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
@@ -780,7 +802,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary):
                 grad[m] = 0
                 todo[m] = False
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
-        m = _idx(todo & ((theta >= 10) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
+        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
@@ -826,19 +848,16 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
     with np.errstate(all="ignore"):
         mu = np.exp(log_mu)
         theta = np.exp(log_theta)
-        r = np.select([np.isposinf(mu),True], [1,(mu - x)/mu], default=np.nan)
         # dense first (x = 0: -theta log1p(mu/theta)): every element, the others are overwritten below
         log_mu_ = log_mu
         mu_ = mu
-        r_ = r
         theta_ = theta
         t0 = mu_/theta_
         t1 = np.log1p(t0)
         t2 = mu_/(mu_ + theta_)
-        t3 = -t2
         nll[...] = t1*theta_
-        grad_logmu[...] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),mu_/(t0 + 1)], default=np.nan)
-        grad_logtheta[...] = np.select([(mu_ >= 1) & (theta_ >= 10) & (abs(t2) < 0.5),True], [theta_*(-_gradthetalead(0, mu_, theta_) - _log1pmx4(t3)),-theta_*np.select([t2 < 1/4,True], [_log1pmx(t3),-t1 + t2], default=np.nan)], default=np.nan)
+        grad_logmu[...] = np.select([log_mu_ > 0,True], [theta_/(1 + theta_/mu_),mu_/(t0 + 1)], default=np.nan)
+        grad_logtheta[...] = -theta_*np.select([t2 < 1/4,True], [_log1pmx(-t2),-t1 + t2], default=np.nan)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -928,9 +947,9 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             if m.size:
                 log_mu_ = log_mu[m]
                 mu_ = mu[m]
-                r_ = r[m]
                 theta_ = theta[m]
                 x_ = x[m]
+                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = theta_ + x_
                 t1 = log_mu_ - np.log(theta_)
                 t2 = _softplus(t1)
@@ -938,7 +957,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 t4 = np.exp(-log_mu_)
                 t5 = np.exp(log_mu_)
                 nll[m] = t2*theta_ + x_*_softplus(-t1) + _lfact(x_) - _sc.gammaln(t0) + _sc.gammaln(theta_)
-                grad_logmu[m] = np.select([t3,True], [r_*theta_/(1 + theta_/mu_),(mu_ - x_)/(mu_/theta_ + 1)], default=np.nan)
+                grad_logmu[m] = np.select([t3,True], [r*theta_/(1 + theta_/mu_),(mu_ - x_)/(mu_/theta_ + 1)], default=np.nan)
                 grad_logtheta[m] = theta_*(t2 - np.select([t3,True], [(-t4*x_ + 1)/(t4*theta_ + 1),(t5 - x_)/(t5 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
                 todo[m] = False
             # mu = 0: all mass at 0
@@ -946,34 +965,34 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             if m.size:
                 log_mu_ = log_mu[m]
                 mu_ = mu[m]
-                r_ = r[m]
                 theta_ = theta[m]
                 x_ = x[m]
+                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = mu_/theta_
                 t1 = mu_ - x_
                 t2 = 1/(mu_ + theta_)
                 t3 = -t1*t2
                 t4 = mu_*t2
                 nll[m] = 0
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
             if m.size:
                 log_mu_ = log_mu[m]
                 mu_ = mu[m]
-                r_ = r[m]
                 theta_ = theta[m]
                 x_ = x[m]
+                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = mu_/theta_
                 t1 = mu_ - x_
                 t2 = 1/(mu_ + theta_)
                 t3 = -t1*t2
                 t4 = mu_*t2
                 nll[m] = np.inf
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -983,9 +1002,9 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
         if m.size:
             log_mu_ = log_mu[m]
             mu_ = mu[m]
-            r_ = r[m]
             theta_ = theta[m]
             x_ = x[m]
+            r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             t0 = theta_ + x_
             t1 = mu_/theta_
             t2 = np.log1p(t1)
@@ -993,18 +1012,18 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t4 = 1/(mu_ + theta_)
             t5 = -t3*t4
             t6 = mu_*t4
-            nll[m] = t0*t2 - x_*np.log(mu_) + _lfact(x_) - _lrising1p(x_, theta_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),t3/(t1 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 1/4,True], [_log1pmx(-t6),-t2 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            nll[m] = t0*t2 + _lfact(x_) - _lpowrising(x_, mu_, theta_)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t3/(t1 + 1)], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 1/4,True], [_log1pmx(-t6),-t2 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
         if m.size:
             log_mu_ = log_mu[m]
             mu_ = mu[m]
-            r_ = r[m]
             theta_ = theta[m]
             x_ = x[m]
+            r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             q = (theta_ + x_)/(mu_ + theta_)
             w = theta_/(theta_ + x_)
             t0 = 1/theta_
@@ -1017,8 +1036,8 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t7 = t4*t6
             t8 = mu_*t6
             nll[m] = mu_*q*_dev1p(t2*t4*w) + q*theta_*_dev1p(t3/t1) + (0.5)*np.log(2*np.pi*x_) - _stirlerr(t1) + _stirlerr(theta_) + _stirlerr(x_) + (0.5)*np.log1p(t0*x_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(t2*theta_ + 1),t3/(t5 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(t2*theta_ + 1),t3/(t5 + 1)], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
 
 def nb_p_zero(mu, theta):
