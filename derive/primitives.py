@@ -23,6 +23,14 @@ class PrimitiveBase(sp.Function):
 
     #: The name of the native implementation (``nbk_<c_name>`` in C, ``_<c_name>`` in numpy).
     c_name: str = ""
+    #: Sums over k < n of their first argument n are empty at n = 0: SymPy folds them to 0 there (x = 0 branches).
+    empty_at_zero_count: bool = False
+
+    @classmethod
+    def eval(cls, *args: sp.Expr):
+        if cls.empty_at_zero_count and args[0] == 0:
+            return sp.S.Zero
+        return None
 
     @classmethod
     def definition(cls, *args: sp.Expr) -> sp.Expr:
@@ -73,12 +81,7 @@ class LogRising1p(PrimitiveBase):
 
     nargs = 2
     c_name = "lrising1p"
-
-    @classmethod
-    def eval(cls, n: sp.Expr, z: sp.Expr):
-        if n == 0:
-            return sp.S.Zero
-        return None
+    empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:
@@ -94,12 +97,7 @@ class LogPowRising(PrimitiveBase):
 
     nargs = 3
     c_name = "lpowrising"
-
-    @classmethod
-    def eval(cls, n: sp.Expr, m: sp.Expr, z: sp.Expr):
-        if n == 0:
-            return sp.S.Zero
-        return None
+    empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, m: sp.Expr, z: sp.Expr) -> sp.Expr:
@@ -125,12 +123,7 @@ class PsilogDiff(PrimitiveBase):
 
     nargs = 2
     c_name = "psilogdiff"
-
-    @classmethod
-    def eval(cls, n: sp.Expr, z: sp.Expr):
-        if n == 0:
-            return sp.S.Zero
-        return None
+    empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:
@@ -146,12 +139,7 @@ class RisingRecipDev(PrimitiveBase):
 
     nargs = 3
     c_name = "rrecipdev"
-
-    @classmethod
-    def eval(cls, n: sp.Expr, z: sp.Expr, m: sp.Expr):
-        if n == 0:
-            return sp.S.Zero
-        return None
+    empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, z: sp.Expr, m: sp.Expr) -> sp.Expr:
@@ -190,12 +178,7 @@ class PsilogDiffR(PrimitiveBase):
 
     nargs = 2
     c_name = "psilogdiffr"
-
-    @classmethod
-    def eval(cls, n: sp.Expr, z: sp.Expr):
-        if n == 0:
-            return sp.S.Zero
-        return None
+    empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, z: sp.Expr) -> sp.Expr:

@@ -7,12 +7,22 @@ a folder, nothing else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import sympy as sp
+
+
+def double_literal(nan: str) -> Callable[[float], str]:
+    """A jinja filter printing a float so that it reads back bit for bit (repr), NaN as the language spells it."""
+
+    def literal(value: float) -> str:
+        return nan if math.isnan(value) else repr(float(value))
+
+    return literal
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from derive.backends.base import Backend
+from derive.backends.base import Backend, double_literal
 from derive.backends.c.printer import c_code
-
-
-def _double(value: float) -> str:
-    if math.isnan(value):
-        return "NAN"
-    return repr(float(value))
-
 
 BACKEND = Backend(
     name="c",
     folder=Path(__file__).parent,
     printer=c_code,
     outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
-    filters={"double": _double},
+    filters={"double": double_literal("NAN")},
 )

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from derive.backends.base import Backend
+from derive.backends.base import Backend, double_literal
 from derive.backends.numpy.printer import numpy_code
-
-
-def _double(value: float) -> str:
-    if math.isnan(value):
-        return "np.nan"
-    return repr(float(value))
-
 
 BACKEND = Backend(
     name="numpy",
@@ -21,5 +13,5 @@ BACKEND = Backend(
     printer=numpy_code,
     outputs={"nbkernels.py.j2": "python/nbkernels.py"},
     local_suffix="_",
-    filters={"double": _double},
+    filters={"double": double_literal("np.nan")},
 )
