@@ -76,6 +76,17 @@ class Stirlerr(PrimitiveBase):
         return sp.loggamma(z) - (z - sp.Rational(1, 2)) * sp.log(z) + z - sp.log(2 * sp.pi) / 2
 
 
+class StirlerrCount(PrimitiveBase):
+    """Stirlerr at a count n >= 1: a table below the asymptotic range's reach, the series beyond (no lgamma)."""
+
+    nargs = 1
+    c_name = "stirlerr_count"
+
+    @classmethod
+    def definition(cls, n: sp.Expr) -> sp.Expr:
+        return Stirlerr.definition(n)
+
+
 class LogRising1p(PrimitiveBase):
     """log(Gamma(n + z)/(Gamma(z) z^n)) = sum_{k<n} log(1 + k/z) for a small integer n: no x*log(theta) left."""
 
@@ -199,7 +210,7 @@ class Softplus(PrimitiveBase):
 Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
-    Log1pmx, Dev1p, Stirlerr, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
+    Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
     PsilogDiffR, Softplus,
 )
 
@@ -249,7 +260,7 @@ def unfold(expr: sp.Expr) -> sp.Expr:
 
 
 __all__ = [
-    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "LogRising1p", "LogPowRising", "Lfact", "PsilogDiff",
+    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "StirlerrCount", "LogRising1p", "LogPowRising", "Lfact", "PsilogDiff",
     "RisingRecipDev", "GradThetaLead", "Log1pmx4", "PsilogDiffR", "Softplus", "PRIMITIVES",
     "IsNaN", "IsInf", "NotCount", "PREDICATES", "unfold", "log1p", "expm1",
 ]

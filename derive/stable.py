@@ -31,6 +31,7 @@ from derive.primitives import (
     RisingRecipDev,
     Softplus,
     Stirlerr,
+    StirlerrCount,
     log1p,
 )
 from derive.registry import derivation, expr, register
@@ -79,7 +80,7 @@ def _deviance_form(count: sp.Expr) -> sp.Expr:
     b1, t1 = theta * q, (mu - count) / (count + theta)
     b2, t2 = mu * q, (count - mu) * w / mu
     return (-sp.log(2 * sp.pi * count) / 2 - log1p(count / theta) / 2
-            + Stirlerr(count + theta) - Stirlerr(theta) - Stirlerr(count)
+            + Stirlerr(count + theta) - Stirlerr(theta) - StirlerrCount(count)
             - b1 * Dev1p(t1) - b2 * Dev1p(t2))
 
 
@@ -105,7 +106,7 @@ def poisson_logpmf_deviance() -> Derivation:
     return (
         _start(Chain("stable.poisson_logpmf_deviance", "Poisson log-PMF in deviance form, x >= 1", section="6.1"),
                "poisson.logpmf", x_pos)
-        .rewrite(-mu * Dev1p((x_pos - mu) / mu) - sp.log(2 * sp.pi * x_pos) / 2 - Stirlerr(x_pos),
+        .rewrite(-mu * Dev1p((x_pos - mu) / mu) - sp.log(2 * sp.pi * x_pos) / 2 - StirlerrCount(x_pos),
                  "Stirling for log x! and the deviance mu*Dev1p((x-mu)/mu) = x log(x/mu) - x + mu")
         .build()
     )

@@ -129,8 +129,13 @@ static inline double nbk_stirlerr(double z) {
         for (int k = 10 - 1; k >= 0; --k) acc = acc * w + NBK_STIRLING[k];
         return acc / z;
     }
-    if (z >= 1.0 && z == floor(z)) return NBK_STIRLERR_INT[(int)z];
     return lgamma(z) - (z - 0.5) * log(z) + z - NBK_LOG_SQRT_2PI;
+}
+
+/* The same at a count n >= 1: the table below NBK_TABLE_SIZE (no lgamma), the series beyond. */
+static inline double nbk_stirlerr_count(double n) {
+    if (n < NBK_TABLE_SIZE) return NBK_STIRLERR_INT[(int)n];
+    return nbk_stirlerr(n);
 }
 
 /* log(n!) */
@@ -338,7 +343,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
             const double w = theta/(theta + x);
             const double t0 = theta + x;
             const double t1 = mu - x;
-            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -367,7 +372,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     }
     /* theta = +inf: Poisson, deviance form */
     if ((isinf(theta) && theta > 0)) {
-        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr(x);
+        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr_count(x);
     }
     /* x = 0: -theta log1p(mu/theta) */
     if (x == 0) {
@@ -383,7 +388,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
         const double w = theta/(theta + x);
         const double t0 = theta + x;
         const double t1 = mu - x;
-        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
     }
 }
 
@@ -465,7 +470,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
             const double w = theta/(theta + x);
             const double t0 = theta + x;
             const double t1 = mu - x;
-            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -494,7 +499,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     }
     /* theta = +inf: Poisson, deviance form */
     if ((isinf(theta) && theta > 0)) {
-        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr(x);
+        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr_count(x);
     }
     /* e^log_mu would overflow or underflow: softplus form */
     if ((log_mu > 700) || ((log_mu > -1.7976931348623157e+308) && (log_mu < -700))) {
@@ -523,7 +528,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
         const double w = theta/(theta + x);
         const double t0 = theta + x;
         const double t1 = mu - x;
-        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr(x) - 1.0/2.0*log1p(x/theta);
+        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
     }
 }
 
@@ -949,7 +954,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t6 = 1.0/(mu + theta);
             const double t7 = t4*t6;
             const double t8 = mu*t6;
-            *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
+            *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr_count(x) + (1.0/2.0)*log1p(t0*x);
             *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
             *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
             return;
@@ -1017,7 +1022,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     /* theta = +inf: Poisson, deviance form */
     if ((isinf(theta) && theta > 0)) {
         const double t0 = mu - x;
-        *nll = mu*nbk_dev1p(-t0/mu) + (1.0/2.0)*log(2*3.141592653589793*x) + nbk_stirlerr(x);
+        *nll = mu*nbk_dev1p(-t0/mu) + (1.0/2.0)*log(2*3.141592653589793*x) + nbk_stirlerr_count(x);
         *grad_logmu = t0;
         *grad_logtheta = 0;
         return;
@@ -1101,7 +1106,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t6 = 1.0/(mu + theta);
         const double t7 = t4*t6;
         const double t8 = mu*t6;
-        *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr(x) + (1.0/2.0)*log1p(t0*x);
+        *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr_count(x) + (1.0/2.0)*log1p(t0*x);
         *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
         *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
         return;
@@ -1218,7 +1223,7 @@ static inline double nbk_poisson_logpmf(double x, double mu) {
         }
         /* deviance form */
         {
-            return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr(x);
+            return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr_count(x);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -1243,7 +1248,7 @@ static inline double nbk_poisson_logpmf(double x, double mu) {
     }
     /* deviance form */
     {
-        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr(x);
+        return -mu*nbk_dev1p((-mu + x)/mu) - 1.0/2.0*log(2*3.141592653589793*x) - nbk_stirlerr_count(x);
     }
 }
 

@@ -149,15 +149,22 @@ def _stirlerr_series(z):
 def _stirlerr(z):
     z = np.asarray(z, dtype=np.float64)
     out = np.empty_like(z)
-    big = z >= _ASYMPTOTIC_FROM
-    at = _idx(big)
-    out[at] = _stirlerr_series(z[at])
-    table = _idx((z == np.floor(z)) & (z >= 1) & ~big)
-    out[table] = _STIRLERR_INT[z[table].astype(np.int64)]
-    other = _idx(~big & ~((z == np.floor(z)) & (z >= 1)))
-    if other.size:
-        zo = z[other]
-        out[other] = _sc.gammaln(zo) - (zo - 0.5) * np.log(zo) + zo - _LOG_SQRT_2PI
+    big = _idx(z >= _ASYMPTOTIC_FROM)
+    out[big] = _stirlerr_series(z[big])
+    small = _idx(~(z >= _ASYMPTOTIC_FROM))
+    if small.size:
+        zs = z[small]
+        out[small] = _sc.gammaln(zs) - (zs - 0.5) * np.log(zs) + zs - _LOG_SQRT_2PI
+    return out
+
+
+def _stirlerr_count(n):
+    """Stirlerr at counts n >= 1: the table below _TABLE_SIZE, the series beyond."""
+    n = np.asarray(n, dtype=np.float64)
+    out = _STIRLERR_INT[np.minimum(n, _TABLE_SIZE - 1).astype(np.int64)]
+    big = _idx(n >= _TABLE_SIZE)
+    if big.size:
+        out[big] = _stirlerr_series(n[big])
     return out
 
 
@@ -469,7 +476,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             if m.size:
                 mu_ = mu[m]
                 x_ = x[m]
-                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr(x_)
+                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -492,7 +499,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr(x_) - 0.5*np.log1p(x_/theta_)
+            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_) - 0.5*np.log1p(x_/theta_)
     return (logpmf,)
 
 
@@ -572,7 +579,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             if m.size:
                 mu_ = mu[m]
                 x_ = x[m]
-                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr(x_)
+                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
                 todo[m] = False
             # e^log_mu would overflow or underflow: softplus form
             m = _idx(todo & ((log_mu > 700) | ((log_mu > -1.7976931348623157e+308) & (log_mu < -700))))
@@ -614,7 +621,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr(x_) - 0.5*np.log1p(x_/theta_)
+            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_) - 0.5*np.log1p(x_/theta_)
     return (logpmf,)
 
 def nb_nll_grad_mu(x, mu, theta):
@@ -938,7 +945,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 mu_ = mu[m]
                 x_ = x[m]
                 t0 = mu_ - x_
-                nll[m] = mu_*_dev1p(-t0/mu_) + (0.5)*np.log(2*np.pi*x_) + _stirlerr(x_)
+                nll[m] = mu_*_dev1p(-t0/mu_) + (0.5)*np.log(2*np.pi*x_) + _stirlerr_count(x_)
                 grad_logmu[m] = t0
                 grad_logtheta[m] = 0
                 todo[m] = False
@@ -1035,7 +1042,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t6 = 1/(mu_ + theta_)
             t7 = t4*t6
             t8 = mu_*t6
-            nll[m] = mu_*q*_dev1p(t2*t4*w) + q*theta_*_dev1p(t3/t1) + (0.5)*np.log(2*np.pi*x_) - _stirlerr(t1) + _stirlerr(theta_) + _stirlerr(x_) + (0.5)*np.log1p(t0*x_)
+            nll[m] = mu_*q*_dev1p(t2*t4*w) + q*theta_*_dev1p(t3/t1) + (0.5)*np.log(2*np.pi*x_) - _stirlerr(t1) + _stirlerr(theta_) + _stirlerr_count(x_) + (0.5)*np.log1p(t0*x_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(t2*theta_ + 1),t3/(t5 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
@@ -1120,7 +1127,7 @@ def _poisson_logpmf_block(x, mu, ordinary):
         if m.size:
             mu_ = mu[m]
             x_ = x[m]
-            logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr(x_)
+            logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
     return (logpmf,)
 
 def gaussian_logpdf(x, mu, sigma2):
