@@ -210,8 +210,8 @@ class Softplus(PrimitiveBase):
 Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
-    Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev, GradThetaLead, Log1pmx4,
-    PsilogDiffR, Softplus,
+    Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev,
+    GradThetaLead, Log1pmx4, PsilogDiffR, Softplus,
 )
 
 
@@ -260,7 +260,6 @@ def unfold(expr: sp.Expr) -> sp.Expr:
 
 
 __all__ = [
-    "Primitive", "PrimitiveBase", "Log1pmx", "Dev1p", "Stirlerr", "StirlerrCount", "LogRising1p", "LogPowRising", "Lfact", "PsilogDiff",
-    "RisingRecipDev", "GradThetaLead", "Log1pmx4", "PsilogDiffR", "Softplus", "PRIMITIVES",
-    "IsNaN", "IsInf", "NotCount", "PREDICATES", "unfold", "log1p", "expm1",
+    "Primitive", "PrimitiveBase", "PRIMITIVES", "PREDICATES", "IsNaN", "IsInf", "NotCount", "unfold", "log1p", "expm1",
+    *(primitive.__name__ for primitive in PRIMITIVES),
 ]
