@@ -84,21 +84,17 @@ def _deviance_form(count: sp.Expr) -> sp.Expr:
             - b1 * Dev1p(t1) - b2 * Dev1p(t2))
 
 
-def _unlet(e: sp.Expr) -> sp.Expr:
-    return e.subs({q: (x_pos + theta) / (theta + mu), w: theta / (x_pos + theta)})
-
-
 @register("stable.nb_logpmf_deviance")
 def nb_logpmf_deviance() -> Derivation:
     chain = _start(Chain("stable.nb_logpmf_deviance", "Log-PMF in deviance (saddle-point) form, x >= 1",
                          section="2"), "nb.loglik", x_pos)
-    shown = _deviance_form(x_pos)
-    # q and w are names for sub-expressions: the step is checked with them put back.
-    chain._checked(shown, chain.current, "write every log Gamma as Stirling's approximation plus its remainder "
-                   "Stirlerr; what is left collects into two deviances b*Dev1p(t) >= 0 with "
-                   "b1 = theta*q, t1 = (mu-x)/(x+theta), b2 = mu*q, t2 = (x-mu)*w/mu, "
-                   "q = (x+theta)/(theta+mu), w = theta/(x+theta)", "", lambda e: e, _unlet)
-    return chain.build()
+    # q and w are names for sub-expressions (the kernels' lets): the step is checked with them put back.
+    lets = {name: value.subs(x, x_pos) for name, value in DEVIANCE_LETS}
+    return chain.rewrite_where(
+        _deviance_form(x_pos),
+        "write every log Gamma as Stirling's approximation plus its remainder Stirlerr; what is left collects into "
+        "two deviances b*Dev1p(t) >= 0 with b1 = theta*q, t1 = (mu-x)/(x+theta), b2 = mu*q, t2 = (x-mu)*w/mu",
+        lets).build()
 
 
 @register("stable.poisson_logpmf_deviance")
@@ -131,9 +127,9 @@ def nb_nll_grad_theta() -> Derivation:
     chain.rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
                   "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
                   "log1p(s), s = (x-mu)/(theta+mu): the O(1/theta) parts cancel exactly, leaving log1p(s) - s")
-    chain._checked(-(_log1pmx_given_log(s, sp.log(q)) + PsilogDiff(x, theta)), chain.current,
-                   "away from s = 0 take log(1 + s) = log q, q = (x+theta)/(theta+mu), not from the rounded s",
-                   "with q = (x+theta)/(theta+mu)", lambda e: e, _unlet_q)
+    chain.rewrite_where(-(_log1pmx_given_log(s, sp.log(q)) + PsilogDiff(x, theta)),
+                        "away from s = 0 take log(1 + s) = log q, q = (x+theta)/(theta+mu), not from the rounded s",
+                        dict(DEVIANCE_LETS[:1]))
     return chain.build()
 
 
@@ -148,10 +144,6 @@ def nb_nll_grad_theta_asymptotic() -> Derivation:
                  "sign; GradThetaLead forms it exactly, what is left (O(s^4), O(x/theta^3)) is small")
         .build()
     )
-
-
-def _unlet_q(e: sp.Expr) -> sp.Expr:
-    return e.subs(q, (x + theta) / (theta + mu))
 
 
 @register("stable.nb_nll_grad_theta_small")
@@ -173,16 +165,12 @@ r = sp.Symbol("r", real=True)
 """r = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is)."""
 
 
-def _unlet_r(e: sp.Expr) -> sp.Expr:
-    return e.subs(r, (mu - x) / mu)
-
-
 @register("stable.nb_nll_grad_mu")
 def nb_nll_grad_mu() -> Derivation:
     chain = _start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
-    chain._checked(r / (1 + mu / theta), chain.current,
-                   "divide by theta (finite as theta -> infinity) and keep r = (mu - x)/mu apart: mu - x is exact "
-                   "near the mode, 1 - x/mu is not", "with r = (mu - x)/mu", lambda e: e, _unlet_r)
+    chain.rewrite_where(r / (1 + mu / theta),
+                        "divide by theta (finite as theta -> infinity) and keep r = (mu - x)/mu apart: mu - x is exact "
+                        "near the mode, 1 - x/mu is not", {r: (mu - x) / mu})
     return chain.build()
 
 
@@ -193,9 +181,9 @@ def nb_nll_grad_logmu_bounded() -> Derivation:
     def in_mu(e: sp.Expr) -> sp.Expr:
         return e.subs(sp.exp(eta), mu)
 
-    chain._checked(theta * r / (1 + theta / mu), in_mu(chain.current),
-                   "write e^eta = mu, and r = (mu - x)/mu in place of 1 - x/mu in the bounded form",
-                   "with r = (mu - x)/mu, mu = e^eta", in_mu, _unlet_r)
+    chain.rewrite_where(theta * r / (1 + theta / mu),
+                        "write e^eta = mu, and r = (mu - x)/mu in place of 1 - x/mu in the bounded form",
+                        {r: (mu - x) / mu}, operation=in_mu)
     return chain.build()
 
 

@@ -254,8 +254,16 @@ class Chain:
 
     def introduce(self, symbol: sp.Symbol, value: sp.Expr, expr: sp.Expr, why: str) -> Chain:
         """A form written with a new symbol ``symbol = value``; proved equal once ``value`` is put back."""
-        unfold = _substitution(symbol, value)
-        return self._checked(sp.sympify(expr), self.current, why, f"with {symbol} = {value}", _identity, unfold)
+        return self.rewrite_where(expr, why, {symbol: value})
+
+    def rewrite_where(self, expr: sp.Expr, why: str, where: dict,
+                      operation: Callable[[sp.Expr], sp.Expr] | None = None) -> Chain:
+        """A form that names sub-expressions (``where``: symbol -> value, e.g. a kernel's lets), proved equal to
+        ``operation(current)`` (default: the current expression itself) once the values are put back."""
+        operation = operation or _identity
+        label = "with " + ", ".join(f"{symbol} = {value}" for symbol, value in where.items())
+        return self._checked(sp.sympify(expr), operation(self.current), why, label, operation,
+                             _substitution(where))
 
     def continue_from(self, derivation: Derivation) -> Chain:
         """Start with another derivation's (verified) steps, so that this chain tells the whole story."""
@@ -283,8 +291,8 @@ def _identity(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _substitution(symbol: sp.Symbol, value: sp.Expr) -> Callable[[sp.Expr], sp.Expr]:
+def _substitution(where: dict) -> Callable[[sp.Expr], sp.Expr]:
     def unfold(expr: sp.Expr) -> sp.Expr:
-        return expr.subs(symbol, value)
+        return expr.subs(where)
 
     return unfold
