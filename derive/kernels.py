@@ -119,20 +119,22 @@ _I64 = ctypes.c_int64
 
 
 def _as_grid(arrays: list[np.ndarray], shape: tuple[int, ...]) -> tuple[int, int, list[tuple]]:
-    """(n0, n1, [(array, s0, s1)]): each input viewed on an n0 x n1 grid with element strides (0 = broadcast)."""
+    """(n0, n1, [(view, s0, s1)]): each input viewed on an n0 x n1 grid with element strides (0 = broadcast).
+
+    Up to two dimensions nothing is copied; beyond, inputs are materialised (the C loops are two-dimensional).
+    """
     if len(shape) <= 2:
         n0, n1 = (1, shape[0]) if len(shape) == 1 else ((1, 1) if not shape else shape)
         views = []
         for a in arrays:
             b = np.broadcast_to(a, shape).reshape((n0, n1)) if a.shape != (n0, n1) else a
-            strides = [s // 8 for s in b.strides]
-            views.append((a, b, strides[0], strides[1]))
+            views.append((b, b.strides[0] // 8, b.strides[1] // 8))
         return n0, n1, views
     total = int(np.prod(shape))
     views = []
     for a in arrays:
         full = np.ascontiguousarray(np.broadcast_to(a, shape)).reshape((1, total))
-        views.append((full, full, 0, 1))
+        views.append((full, 0, 1))
     return 1, total, views
 
 
@@ -174,7 +176,7 @@ class CKernels:
                 outputs = [np.empty(shape) for _ in range(n_out)]
             if n0 * n1:
                 flat = []
-                for _, view, s0, s1 in views:
+                for view, s0, s1 in views:
                     flat += [view.ctypes.data_as(_DOUBLE_P), s0, s1]
                 function(n0, n1, *flat, *(o.ctypes.data_as(_DOUBLE_P) for o in outputs))
             results = tuple(o[()] for o in outputs)

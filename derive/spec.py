@@ -16,6 +16,7 @@ import sympy as sp
 
 from derive.primitives import IsInf, IsNaN, NotCount, Softplus
 from derive.registry import expr
+from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT
 from derive.stable import DEVIANCE_LETS, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
@@ -119,19 +120,10 @@ def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[
     lets = tuple((name, to_kernel(value).xreplace(subs)) for name, value in DEVIANCE_LETS)
     return [
         Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)", dense=True),
-        Branch((count < sp.Integer(_small_count())) & (disp >= SMALL_FORM_MIN_THETA), (small,),
+        Branch((count < sp.Integer(SMALL_COUNT)) & (disp >= SMALL_FORM_MIN_THETA), (small,),
                "small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)"),
         Branch(sp.true, (deviance,), "deviance (saddle-point) form", lets),
     ]
-
-
-from derive.series import REMAINDER_SERIES_BELOW  # noqa: E402
-
-
-def _small_count() -> int:
-    from derive.series import SMALL_COUNT
-
-    return SMALL_COUNT
 
 
 def _nb_logpmf() -> KernelSpec:
@@ -227,10 +219,10 @@ def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
     s = (X - MU) / (THETA + MU)
     # (x = 0 has no sign change: the plain small-count form is exact there.)
     asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
-                  & ((X >= sp.Integer(_small_count())) | (MU >= 1)))
+                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)))
     return [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
-        Branch(X < sp.Integer(_small_count()), (small,), "small counts: exact sum, no digamma"),
+        Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
         Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
     ]
 
