@@ -116,10 +116,19 @@ def _idx(mask):
     return np.flatnonzero(mask)
 
 
+def _split_near(t):
+    """Positions with |t| below the series bound, and the others."""
+    near = np.abs(t) < _SERIES_BELOW
+    return _idx(near), _idx(~near)
+
+
 def _log1pmx(t):
     t = np.asarray(t, dtype=np.float64)
-    out = np.log1p(t) - t
-    near = _idx(np.abs(t) < _SERIES_BELOW)
+    out = np.empty_like(t)
+    near, far = _split_near(t)
+    if far.size:
+        tf = t[far]
+        out[far] = np.log1p(tf) - tf
     if near.size:
         tn = t[near]
         v, a = _atanh_tail(tn)
@@ -129,8 +138,11 @@ def _log1pmx(t):
 
 def _dev1p(t):
     t = np.asarray(t, dtype=np.float64)
-    out = np.where(t == -1.0, 1.0, (1.0 + t) * np.log1p(t) - t)  # the limit 1 at t = -1
-    near = _idx(np.abs(t) < _SERIES_BELOW)
+    out = np.empty_like(t)
+    near, far = _split_near(t)
+    if far.size:
+        tf = t[far]
+        out[far] = np.where(tf == -1.0, 1.0, (1.0 + tf) * np.log1p(tf) - tf)  # the limit 1 at t = -1
     if near.size:
         tn = t[near]
         v, a = _atanh_tail(tn)
