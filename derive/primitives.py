@@ -196,6 +196,17 @@ class PsilogDiffR(PrimitiveBase):
         return sp.polygamma(0, n + z) - sp.polygamma(0, z) - sp.log(1 + n / z) - n / (2 * z * (n + z))
 
 
+class Log1pDiv(PrimitiveBase):
+    """log(1 + a/b) for a, b > 0: log1p where a/b is a double, log(a) - log(b) where the quotient overflows."""
+
+    nargs = 2
+    c_name = "log1pdiv"
+
+    @classmethod
+    def definition(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+        return sp.log(1 + a / b)
+
+
 class Softplus(PrimitiveBase):
     """log(1 + e^z) without overflow: log-space NB at huge log means."""
 
@@ -211,7 +222,7 @@ Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
     Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev,
-    GradThetaLead, Log1pmx4, PsilogDiffR, Softplus,
+    GradThetaLead, Log1pmx4, PsilogDiffR, Log1pDiv, Softplus,
 )
 
 

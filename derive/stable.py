@@ -22,6 +22,7 @@ from derive.primitives import (
     Dev1p,
     GradThetaLead,
     Lfact,
+    Log1pDiv,
     Log1pmx,
     Log1pmx4,
     LogPowRising,
@@ -58,7 +59,9 @@ def nb_logpmf_zero() -> Derivation:
     return (
         _start(Chain("stable.nb_logpmf_zero", "Log-PMF at x = 0 (stable)", section="5.1"), "nb.loglik")
         .apply(lambda e: e.subs(x, 0), "set x = 0", shown=theta * sp.log(theta / (theta + mu)))
-        .rewrite(-theta * log1p(mu / theta), "write log(theta/(theta+mu)) = -log1p(mu/theta): exact for tiny mu/theta")
+        .rewrite(-theta * Log1pDiv(mu, theta),
+                 "write log(theta/(theta+mu)) = -log1p(mu/theta): exact for tiny mu/theta (and log mu - log theta "
+                 "where mu/theta overflows)")
         .build()
     )
 
@@ -70,7 +73,7 @@ def nb_logpmf_small() -> Derivation:
         .rewrite(x * sp.log(mu) + LogRising1p(x, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
                  "cancel x log(theta) symbolically: log Gamma(x+theta) - log Gamma(theta) = x log(theta) + "
                  "sum_{k<x} log(1 + k/theta), and x log(mu/(theta+mu)) = x log(mu) - x log(theta) - x log1p(mu/theta)")
-        .rewrite(LogPowRising(x, mu, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
+        .rewrite(LogPowRising(x, mu, theta) - Lfact(x) - (x + theta) * Log1pDiv(mu, theta),
                  "x log(mu) + sum_{k<x} log(1 + k/theta) = log(prod_{k<x} mu (1 + k/theta)): one logarithm")
         .build()
     )
@@ -79,7 +82,7 @@ def nb_logpmf_small() -> Derivation:
 def _deviance_form(count: sp.Expr) -> sp.Expr:
     b1, t1 = theta * q, (mu - count) / (count + theta)
     b2, t2 = mu * q, (count - mu) * w / mu
-    return (-sp.log(2 * sp.pi * count) / 2 - log1p(count / theta) / 2
+    return (-sp.log(2 * sp.pi * count) / 2 - Log1pDiv(count, theta) / 2
             + Stirlerr(count + theta) - Stirlerr(theta) - StirlerrCount(count)
             - b1 * Dev1p(t1) - b2 * Dev1p(t2))
 
@@ -155,7 +158,7 @@ def nb_nll_grad_theta_small() -> Derivation:
                  "psi(x+theta) - psi(theta) - x/(theta+mu) = sum_{k<x} (mu-k)/((theta+k)(theta+mu)) and "
                  "-log1p(mu/theta) + mu/(theta+mu) = log1p(t) - t with t = -mu/(theta+mu): nothing left to cancel "
                  "as mu -> 0 or theta -> infinity")
-        .rewrite(-(RisingRecipDev(x, theta, mu) + _log1pmx_given_log(-mu / (theta + mu), -log1p(mu / theta))),
+        .rewrite(-(RisingRecipDev(x, theta, mu) + _log1pmx_given_log(-mu / (theta + mu), -Log1pDiv(mu, theta))),
                  "away from t = 0 take log(1 + t) = -log1p(mu/theta), exact even where mu >> theta")
         .build()
     )
@@ -181,8 +184,9 @@ def nb_nll_grad_logmu_bounded() -> Derivation:
     def in_mu(e: sp.Expr) -> sp.Expr:
         return e.subs(sp.exp(eta), mu)
 
-    chain.rewrite_where(theta * r / (1 + theta / mu),
-                        "write e^eta = mu, and r = (mu - x)/mu in place of 1 - x/mu in the bounded form",
+    chain.rewrite_where(r / (1 / theta + 1 / mu),
+                        "write e^eta = mu, r = (mu - x)/mu in place of 1 - x/mu in the bounded form, and divide by "
+                        "theta: no product theta r that could overflow",
                         {r: (mu - x) / mu}, operation=in_mu)
     return chain.build()
 
@@ -191,7 +195,7 @@ def nb_nll_grad_logmu_bounded() -> Derivation:
 def nb_p_zero() -> Derivation:
     return (
         _start(Chain("stable.nb_p_zero", "P(x = 0) (stable)", section="5.1"), "nb.p_zero")
-        .rewrite(sp.exp(-theta * log1p(mu / theta)), "exp of the stable log: (1 + mu/theta)^-theta")
+        .rewrite(sp.exp(-theta * Log1pDiv(mu, theta)), "exp of the stable log: (1 + mu/theta)^-theta")
         .build()
     )
 

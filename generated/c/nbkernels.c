@@ -281,6 +281,12 @@ static inline double nbk_psilogdiffr(double n, double z) {
     return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
 }
 
+/* log(1 + a/b) for a, b > 0, also where a/b overflows. */
+static inline double nbk_log1pdiv(double a, double b) {
+    const double r = a / b;
+    return isinf(r) ? log(a) - log(b) : log1p(r);
+}
+
 /* log(1 + e^z) without overflow. */
 static inline double nbk_softplus(double z) {
     return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
@@ -323,7 +329,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     if ((x == 0) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* x = 0: -theta log1p(mu/theta) */
         {
-            return -theta*log1p(mu/theta);
+            return -theta*nbk_log1pdiv(mu, theta);
         }
     }
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 7 (convention) branches:
@@ -331,11 +337,11 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* x = 0: -theta log1p(mu/theta) */
         if (x == 0) {
-            return -theta*log1p(mu/theta);
+            return -theta*nbk_log1pdiv(mu, theta);
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
+            return -(theta + x)*nbk_log1pdiv(mu, theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
         }
         /* deviance (saddle-point) form */
         {
@@ -343,7 +349,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
             const double w = theta/(theta + x);
             const double t0 = theta + x;
             const double t1 = mu - x;
-            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -376,11 +382,11 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     }
     /* x = 0: -theta log1p(mu/theta) */
     if (x == 0) {
-        return -theta*log1p(mu/theta);
+        return -theta*nbk_log1pdiv(mu, theta);
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
-        return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
+        return -(theta + x)*nbk_log1pdiv(mu, theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
     }
     /* deviance (saddle-point) form */
     {
@@ -388,7 +394,7 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
         const double w = theta/(theta + x);
         const double t0 = theta + x;
         const double t1 = mu - x;
-        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
+        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
     }
 }
 
@@ -450,7 +456,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     if ((x == 0) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* x = 0: -theta log1p(mu/theta) */
         {
-            return -theta*log1p(mu/theta);
+            return -theta*nbk_log1pdiv(mu, theta);
         }
     }
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 10 (convention) branches:
@@ -458,11 +464,11 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* x = 0: -theta log1p(mu/theta) */
         if (x == 0) {
-            return -theta*log1p(mu/theta);
+            return -theta*nbk_log1pdiv(mu, theta);
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
+            return -(theta + x)*nbk_log1pdiv(mu, theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
         }
         /* deviance (saddle-point) form */
         {
@@ -470,7 +476,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
             const double w = theta/(theta + x);
             const double t0 = theta + x;
             const double t1 = mu - x;
-            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
+            return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -516,11 +522,11 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     }
     /* x = 0: -theta log1p(mu/theta) */
     if (x == 0) {
-        return -theta*log1p(mu/theta);
+        return -theta*nbk_log1pdiv(mu, theta);
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
-        return -(theta + x)*log1p(mu/theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
+        return -(theta + x)*nbk_log1pdiv(mu, theta) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
     }
     /* deviance (saddle-point) form */
     {
@@ -528,7 +534,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
         const double w = theta/(theta + x);
         const double t0 = theta + x;
         const double t1 = mu - x;
-        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x) - 1.0/2.0*log1p(x/theta);
+        return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
     }
 }
 
@@ -652,7 +658,8 @@ static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* theta (mu - x)/(theta + mu), bounded form for log_mu > 0 */
         {
-            return ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : ((mu - x)/(mu/theta + 1)));
+            const double t0 = 1.0/theta;
+            return ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -669,7 +676,8 @@ static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta
     }
     /* theta (mu - x)/(theta + mu), bounded form for log_mu > 0 */
     {
-        return ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : ((mu - x)/(mu/theta + 1)));
+        const double t0 = 1.0/theta;
+        return ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
     }
 }
 
@@ -723,7 +731,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
         /* small counts: exact sum, no digamma */
         if (x < 16) {
             const double t0 = mu/(mu + theta);
-            return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
+            return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu);
         }
         /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
         {
@@ -753,7 +761,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
     /* small counts: exact sum, no digamma */
     if (x < 16) {
         const double t0 = mu/(mu + theta);
-        return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu);
+        return -((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu);
     }
     /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
     {
@@ -815,7 +823,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
         /* small counts: exact sum, no digamma */
         if (x < 16) {
             const double t0 = mu/(mu + theta);
-            return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
+            return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu));
         }
         /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
         {
@@ -845,7 +853,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
     /* small counts: exact sum, no digamma */
     if (x < 16) {
         const double t0 = mu/(mu + theta);
-        return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - log1p(mu/theta))) - nbk_rrecipdev(x, theta, mu));
+        return theta*(-((t0 < 1.0/4.0) ? (nbk_log1pmx(-t0)) : (t0 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu));
     }
     /* -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta)) */
     {
@@ -903,12 +911,12 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     if ((x == 0) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
         /* x = 0: -theta log1p(mu/theta) */
         {
-            const double t0 = mu/theta;
-            const double t1 = log1p(t0);
+            const double t0 = nbk_log1pdiv(mu, theta);
+            const double t1 = 1.0/theta;
             const double t2 = mu/(mu + theta);
-            *nll = t1*theta;
-            *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
+            *nll = t0*theta;
+            *grad_logmu = ((log_mu > 0) ? (1.0/(t1 + 1.0/mu)) : (mu/(mu*t1 + 1)));
+            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t0 + t2));
             return;
         }
     }
@@ -917,27 +925,27 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
         /* x = 0: -theta log1p(mu/theta) */
         if (x == 0) {
-            const double t0 = mu/theta;
-            const double t1 = log1p(t0);
+            const double t0 = nbk_log1pdiv(mu, theta);
+            const double t1 = 1.0/theta;
             const double t2 = mu/(mu + theta);
-            *nll = t1*theta;
-            *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
+            *nll = t0*theta;
+            *grad_logmu = ((log_mu > 0) ? (1.0/(t1 + 1.0/mu)) : (mu/(mu*t1 + 1)));
+            *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t0 + t2));
             return;
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
             const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double t0 = theta + x;
-            const double t1 = mu/theta;
-            const double t2 = log1p(t1);
+            const double t1 = nbk_log1pdiv(mu, theta);
+            const double t2 = 1.0/theta;
             const double t3 = mu - x;
             const double t4 = 1.0/(mu + theta);
             const double t5 = -t3*t4;
             const double t6 = mu*t4;
-            *nll = t0*t2 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
-            *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+            *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
+            *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
+            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t1 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -945,18 +953,17 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double q = (theta + x)/(mu + theta);
             const double w = theta/(theta + x);
-            const double t0 = 1.0/theta;
-            const double t1 = theta + x;
-            const double t2 = 1.0/mu;
-            const double t3 = mu - x;
-            const double t4 = -t3;
-            const double t5 = mu*t0;
-            const double t6 = 1.0/(mu + theta);
-            const double t7 = t4*t6;
-            const double t8 = mu*t6;
-            *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr_count(x) + (1.0/2.0)*log1p(t0*x);
-            *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+            const double t0 = theta + x;
+            const double t1 = 1.0/mu;
+            const double t2 = mu - x;
+            const double t3 = -t2;
+            const double t4 = 1.0/theta;
+            const double t5 = 1.0/(mu + theta);
+            const double t6 = t3*t5;
+            const double t7 = mu*t5;
+            *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
+            *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
+            *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))) - nbk_psilogdiff(x, theta))))));
             return;
         }
     }
@@ -1033,63 +1040,64 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t0 = theta + x;
         const double t1 = log_mu - log(theta);
         const double t2 = nbk_softplus(t1);
-        const double t3 = log_mu > 0;
-        const double t4 = exp(-log_mu);
-        const double t5 = exp(log_mu);
+        const double t3 = 1.0/theta;
+        const double t4 = log_mu > 0;
+        const double t5 = exp(-log_mu);
+        const double t6 = exp(log_mu);
         *nll = t2*theta + x*nbk_softplus(-t1) + nbk_lfact(x) - lgamma(t0) + lgamma(theta);
-        *grad_logmu = ((t3) ? (r*theta/(1 + theta/mu)) : ((mu - x)/(mu/theta + 1)));
-        *grad_logtheta = theta*(t2 - ((t3) ? ((-t4*x + 1)/(t4*theta + 1)) : ((t5 - x)/(t5 + theta))) - nbk_digamma(t0) + nbk_digamma(theta));
+        *grad_logmu = ((t4) ? (r/(t3 + 1.0/mu)) : ((mu - x)/(mu*t3 + 1)));
+        *grad_logtheta = theta*(t2 - ((t4) ? ((-t5*x + 1)/(t5*theta + 1)) : ((t6 - x)/(t6 + theta))) - nbk_digamma(t0) + nbk_digamma(theta));
         return;
     }
     /* mu = 0: all mass at 0 */
     if ((mu == 0) && (x == 0)) {
         const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-        const double t0 = mu/theta;
+        const double t0 = 1.0/theta;
         const double t1 = mu - x;
         const double t2 = 1.0/(mu + theta);
         const double t3 = -t1*t2;
         const double t4 = mu*t2;
         *nll = 0;
-        *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* mu = 0: no mass at x > 0 */
     if (mu == 0) {
         const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-        const double t0 = mu/theta;
+        const double t0 = 1.0/theta;
         const double t1 = mu - x;
         const double t2 = 1.0/(mu + theta);
         const double t3 = -t1*t2;
         const double t4 = mu*t2;
         *nll = INFINITY;
-        *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t1/(t0 + 1)));
-        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - log1p(t0))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
+        *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t1*t2) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t3) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t4 < 1.0/4.0) ? (nbk_log1pmx(-t4)) : (t4 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t2*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t3)) : (-t3 + log(t2*(theta + x)))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* x = 0: -theta log1p(mu/theta) */
     if (x == 0) {
-        const double t0 = mu/theta;
-        const double t1 = log1p(t0);
+        const double t0 = nbk_log1pdiv(mu, theta);
+        const double t1 = 1.0/theta;
         const double t2 = mu/(mu + theta);
-        *nll = t1*theta;
-        *grad_logmu = ((log_mu > 0) ? (theta/(1 + theta/mu)) : (mu/(t0 + 1)));
-        *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t1 + t2));
+        *nll = t0*theta;
+        *grad_logmu = ((log_mu > 0) ? (1.0/(t1 + 1.0/mu)) : (mu/(mu*t1 + 1)));
+        *grad_logtheta = -theta*((t2 < 1.0/4.0) ? (nbk_log1pmx(-t2)) : (-t0 + t2));
         return;
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
         const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = theta + x;
-        const double t1 = mu/theta;
-        const double t2 = log1p(t1);
+        const double t1 = nbk_log1pdiv(mu, theta);
+        const double t2 = 1.0/theta;
         const double t3 = mu - x;
         const double t4 = 1.0/(mu + theta);
         const double t5 = -t3*t4;
         const double t6 = mu*t4;
-        *nll = t0*t2 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
-        *grad_logmu = ((log_mu > 0) ? (r*theta/(1 + theta/mu)) : (t3/(t1 + 1)));
-        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t2 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
+        *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
+        *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (-t1 + t6)) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t4*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))) - nbk_psilogdiff(x, theta))))));
         return;
     }
     /* deviance (saddle-point) form */
@@ -1097,18 +1105,17 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double q = (theta + x)/(mu + theta);
         const double w = theta/(theta + x);
-        const double t0 = 1.0/theta;
-        const double t1 = theta + x;
-        const double t2 = 1.0/mu;
-        const double t3 = mu - x;
-        const double t4 = -t3;
-        const double t5 = mu*t0;
-        const double t6 = 1.0/(mu + theta);
-        const double t7 = t4*t6;
-        const double t8 = mu*t6;
-        *nll = mu*q*nbk_dev1p(t2*t4*w) + q*theta*nbk_dev1p(t3/t1) + (1.0/2.0)*log(2*3.141592653589793*x) - nbk_stirlerr(t1) + nbk_stirlerr(theta) + nbk_stirlerr_count(x) + (1.0/2.0)*log1p(t0*x);
-        *grad_logmu = ((log_mu > 0) ? (r*theta/(t2*theta + 1)) : (t3/(t5 + 1)));
-        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t7) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - log1p(t5))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))) - nbk_psilogdiff(x, theta))))));
+        const double t0 = theta + x;
+        const double t1 = 1.0/mu;
+        const double t2 = mu - x;
+        const double t3 = -t2;
+        const double t4 = 1.0/theta;
+        const double t5 = 1.0/(mu + theta);
+        const double t6 = t3*t5;
+        const double t7 = mu*t5;
+        *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
+        *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
+        *grad_logtheta = (((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (theta*(-((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))) - nbk_rrecipdev(x, theta, mu))) : (theta*(-((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))) - nbk_psilogdiff(x, theta))))));
         return;
     }
 }
@@ -1158,7 +1165,7 @@ static inline double nbk_nb_p_zero(double mu, double theta) {
     if ((mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* exp(-theta log1p(mu/theta)) */
         {
-            return exp(-theta*log1p(mu/theta));
+            return exp(-theta*nbk_log1pdiv(mu, theta));
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -1171,7 +1178,7 @@ static inline double nbk_nb_p_zero(double mu, double theta) {
     }
     /* exp(-theta log1p(mu/theta)) */
     {
-        return exp(-theta*log1p(mu/theta));
+        return exp(-theta*nbk_log1pdiv(mu, theta));
     }
 }
 

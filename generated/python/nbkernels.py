@@ -365,6 +365,17 @@ def _log1pmx4(t):
     return out
 
 
+def _log1pdiv(a, b):
+    """log(1 + a/b) for a, b > 0, also where a/b overflows."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    r = a / b
+    out = np.log1p(r)
+    over = _idx(np.isinf(r) & np.isfinite(a) & np.isfinite(b))
+    if over.size:
+        out[over] = np.log(a[over]) - np.log(b[over])
+    return out
+
+
 def _softplus(z):
     z = np.asarray(z, dtype=np.float64)
     return np.where(z > 0, z + np.log1p(np.exp(-np.abs(z))), np.log1p(np.exp(np.minimum(z, 0.0))))
@@ -449,7 +460,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
         # dense first (x = 0: -theta log1p(mu/theta)): every element, the others are overwritten below
         mu_ = mu
         theta_ = theta
-        logpmf[...] = -theta_*np.log1p(mu_/theta_)
+        logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -499,7 +510,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = -(theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
+            logpmf[m] = -(theta_ + x_)*_log1pdiv(mu_, theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -511,7 +522,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_) - 0.5*np.log1p(x_/theta_)
+            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_)
     return (logpmf,)
 
 
@@ -550,7 +561,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
         # dense first (x = 0: -theta log1p(mu/theta)): every element, the others are overwritten below
         mu_ = mu
         theta_ = theta
-        logpmf[...] = -theta_*np.log1p(mu_/theta_)
+        logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -621,7 +632,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = -(theta_ + x_)*np.log1p(mu_/theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
+            logpmf[m] = -(theta_ + x_)*_log1pdiv(mu_, theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -633,7 +644,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_) - 0.5*np.log1p(x_/theta_)
+            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_)
     return (logpmf,)
 
 def nb_nll_grad_mu(x, mu, theta):
@@ -727,7 +738,8 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary):
             r_ = r[m]
             theta_ = theta[m]
             x_ = x[m]
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r_*theta_/(1 + theta_/mu_),(mu_ - x_)/(mu_/theta_ + 1)], default=np.nan)
+            t0 = 1/theta_
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [r_/(t0 + 1/mu_),(mu_ - x_)/(mu_*t0 + 1)], default=np.nan)
     return (grad_logmu,)
 
 def nb_nll_grad_theta(x, mu, theta):
@@ -775,7 +787,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary):
             theta_ = theta[m]
             x_ = x[m]
             t0 = mu_/(mu_ + theta_)
-            grad[m] = -np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)
+            grad[m] = -np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)
             todo[m] = False
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
@@ -835,7 +847,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary):
             theta_ = theta[m]
             x_ = x[m]
             t0 = mu_/(mu_ + theta_)
-            grad[m] = theta_*(-np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - np.log1p(mu_/theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_))
+            grad[m] = theta_*(-np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_))
             todo[m] = False
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
@@ -871,12 +883,12 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
         log_mu_ = log_mu
         mu_ = mu
         theta_ = theta
-        t0 = mu_/theta_
-        t1 = np.log1p(t0)
+        t0 = _log1pdiv(mu_, theta_)
+        t1 = 1/theta_
         t2 = mu_/(mu_ + theta_)
-        nll[...] = t1*theta_
-        grad_logmu[...] = np.select([log_mu_ > 0,True], [theta_/(1 + theta_/mu_),mu_/(t0 + 1)], default=np.nan)
-        grad_logtheta[...] = -theta_*np.select([t2 < 1/4,True], [_log1pmx(-t2),-t1 + t2], default=np.nan)
+        nll[...] = t0*theta_
+        grad_logmu[...] = np.select([log_mu_ > 0,True], [1/(t1 + 1/mu_),mu_/(mu_*t1 + 1)], default=np.nan)
+        grad_logtheta[...] = -theta_*np.select([t2 < 1/4,True], [_log1pmx(-t2),-t0 + t2], default=np.nan)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -972,12 +984,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 t0 = theta_ + x_
                 t1 = log_mu_ - np.log(theta_)
                 t2 = _softplus(t1)
-                t3 = log_mu_ > 0
-                t4 = np.exp(-log_mu_)
-                t5 = np.exp(log_mu_)
+                t3 = 1/theta_
+                t4 = log_mu_ > 0
+                t5 = np.exp(-log_mu_)
+                t6 = np.exp(log_mu_)
                 nll[m] = t2*theta_ + x_*_softplus(-t1) + _lfact(x_) - _sc.gammaln(t0) + _sc.gammaln(theta_)
-                grad_logmu[m] = np.select([t3,True], [r*theta_/(1 + theta_/mu_),(mu_ - x_)/(mu_/theta_ + 1)], default=np.nan)
-                grad_logtheta[m] = theta_*(t2 - np.select([t3,True], [(-t4*x_ + 1)/(t4*theta_ + 1),(t5 - x_)/(t5 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
+                grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ - x_)/(mu_*t3 + 1)], default=np.nan)
+                grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-t5*x_ + 1)/(t5*theta_ + 1),(t6 - x_)/(t6 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
                 todo[m] = False
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
@@ -987,14 +1000,14 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 theta_ = theta[m]
                 x_ = x[m]
                 r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
-                t0 = mu_/theta_
+                t0 = 1/theta_
                 t1 = mu_ - x_
                 t2 = 1/(mu_ + theta_)
                 t3 = -t1*t2
                 t4 = mu_*t2
                 nll[m] = 0
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
@@ -1004,14 +1017,14 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 theta_ = theta[m]
                 x_ = x[m]
                 r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
-                t0 = mu_/theta_
+                t0 = 1/theta_
                 t1 = mu_ - x_
                 t2 = 1/(mu_ + theta_)
                 t3 = -t1*t2
                 t4 = mu_*t2
                 nll[m] = np.inf
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t1/(t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - np.log1p(t0)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
+                grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t1*t2) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t3) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t4 < 1/4,True], [_log1pmx(-t4),t4 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t2*abs(t1) < 1/4,True], [_log1pmx(t3),-t3 + np.log(t2*(theta_ + x_))], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -1025,15 +1038,15 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             x_ = x[m]
             r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             t0 = theta_ + x_
-            t1 = mu_/theta_
-            t2 = np.log1p(t1)
+            t1 = _log1pdiv(mu_, theta_)
+            t2 = 1/theta_
             t3 = mu_ - x_
             t4 = 1/(mu_ + theta_)
             t5 = -t3*t4
             t6 = mu_*t4
-            nll[m] = t0*t2 + _lfact(x_) - _lpowrising(x_, mu_, theta_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(1 + theta_/mu_),t3/(t1 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 1/4,True], [_log1pmx(-t6),-t2 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            nll[m] = t0*t1 + _lfact(x_) - _lpowrising(x_, mu_, theta_)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t5) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t6 < 1/4,True], [_log1pmx(-t6),-t1 + t6], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t4*abs(t3) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t0*t4)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -1045,18 +1058,17 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             q = (theta_ + x_)/(mu_ + theta_)
             w = theta_/(theta_ + x_)
-            t0 = 1/theta_
-            t1 = theta_ + x_
-            t2 = 1/mu_
-            t3 = mu_ - x_
-            t4 = -t3
-            t5 = mu_*t0
-            t6 = 1/(mu_ + theta_)
-            t7 = t4*t6
-            t8 = mu_*t6
-            nll[m] = mu_*q*_dev1p(t2*t4*w) + q*theta_*_dev1p(t3/t1) + (0.5)*np.log(2*np.pi*x_) - _stirlerr(t1) + _stirlerr(theta_) + _stirlerr_count(x_) + (0.5)*np.log1p(t0*x_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r*theta_/(t2*theta_ + 1),t3/(t5 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t7) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - np.log1p(t5)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
+            t0 = theta_ + x_
+            t1 = 1/mu_
+            t2 = mu_ - x_
+            t3 = -t2
+            t4 = 1/theta_
+            t5 = 1/(mu_ + theta_)
+            t6 = t3*t5
+            t7 = mu_*t5
+            nll[m] = mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*np.log(2*np.pi*x_) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_) + _stirlerr_count(x_)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
+            grad_logtheta[m] = np.select([(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t6) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
 
 def nb_p_zero(mu, theta):
@@ -1090,7 +1102,7 @@ def _nb_p_zero_block(mu, theta, ordinary):
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
-            p_zero[m] = np.exp(-theta_*np.log1p(mu_/theta_))
+            p_zero[m] = np.exp(-theta_*_log1pdiv(mu_, theta_))
     return (p_zero,)
 
 def poisson_logpmf(x, mu):
