@@ -17,7 +17,7 @@ import sympy as sp
 from derive.primitives import IsInf, IsNaN, NotCount, Softplus
 from derive.registry import expr
 from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT
-from derive.stable import DEVIANCE_LETS, q, r, w
+from derive.stable import DEVIANCE_LETS, HUGE_THETA, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
 #: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
@@ -220,11 +220,16 @@ def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
     # (x = 0 has no sign change: the plain small-count form is exact there.)
     asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
                   & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)))
-    return [
+    regimes = [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
         Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
         Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
     ]
+    if scale == THETA:  # theta times terms that underflow before the product does: the leading term itself
+        huge = Branch(THETA > HUGE_THETA, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
+                      "theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
+        regimes.insert(0, huge)
+    return regimes
 
 
 def _grad_theta(scale_by_theta: bool) -> KernelSpec:
@@ -234,12 +239,14 @@ def _grad_theta(scale_by_theta: bool) -> KernelSpec:
         _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
         Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
         Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
-        *_grad_theta_regimes(THETA if scale_by_theta else sp.S.One),
+        *(regimes := _grad_theta_regimes(THETA if scale_by_theta else sp.S.One)),
     ]
     sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
                "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
+    if scale_by_theta:
+        sources += ("stable.nb_nll_grad_logtheta_huge",)
     return _with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources), "cpp",
-                        regimes=3)
+                        regimes=len(regimes))
 
 
 def _fused() -> KernelSpec:

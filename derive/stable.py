@@ -222,6 +222,25 @@ def poisson_logpmf_logmu() -> Derivation:
     )
 
 
+#: From here on theta * d nll/d theta is formed from its leading asymptotic term: the exact forms' terms, O(1/theta^2),
+#: underflow before theta times them does (theta > ~1e154); the next term is O((x + mu)/theta) smaller.
+HUGE_THETA = sp.Float("1e150")
+
+
+@register("stable.nb_nll_grad_logtheta_huge")
+def nb_nll_grad_logtheta_huge() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_logtheta_huge", "Gradient w.r.t. log theta as theta -> infinity",
+                     section="6.1"), "nb.nll_grad_theta")
+        .apply(lambda e: theta * e, "d/d log theta = theta d/d theta")
+        .approximate(-(x - (x - mu) ** 2) / (2 * theta),
+                     "keep the leading term of the expansion in 1/theta, (x - (x-mu)^2)/(2 theta^2), times theta; "
+                     "what is dropped is O((x+mu)/theta) relative, largest at the smallest theta, where it is checked",
+                     {x: (1, 1e6), mu: (1e-3, 1e6), theta: (HUGE_THETA, HUGE_THETA * 1e5)})
+        .build()
+    )
+
+
 @register("stable.nb_nll_grad_theta_logmu_huge")
 def nb_nll_grad_theta_logmu_huge() -> Derivation:
     chain = _start(Chain("stable.nb_nll_grad_theta_logmu_huge", "Gradient w.r.t. theta where e^eta overflows",

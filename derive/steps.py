@@ -37,7 +37,8 @@ class Step:
 
     ``expr`` is what the step shows; ``why`` is the justification in the document's words; ``method`` is how
     ``expr`` was established: ``definition`` (a starting point), ``computed`` (SymPy's operation produced it),
-    ``symbolic`` (proved equal by simplification) or ``numeric`` (checked at random points with mpmath).
+    ``symbolic`` (proved equal by simplification), ``numeric`` (checked at random points with mpmath) or
+    ``asymptotic`` (a truncated expansion, checked against the exact form where it is used).
     """
 
     expr: sp.Expr
@@ -49,6 +50,8 @@ class Step:
     #: Applied to ``expr`` before the comparison: a step that introduces a new symbol (p = theta/(theta+mu))
     #: is checked after substituting the symbol's definition back.
     unfold: Callable[[sp.Expr], sp.Expr] | None = field(default=None, compare=False, repr=False)
+    #: For an asymptotic step: re-runs its check against the previous expression (raises if it fails).
+    check: Callable[[sp.Expr], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Derivation:
     def reverify(self) -> None:
         """Check every step again from scratch: ``step.expr == step.operation(previous.expr)``."""
         for before, after in zip(self.steps, self.steps[1:], strict=False):
+            if after.check is not None:
+                after.check(before.expr)
             if after.operation is None:
                 continue
             shown = after.unfold(after.expr) if after.unfold else after.expr
@@ -264,6 +269,33 @@ class Chain:
         label = "with " + ", ".join(f"{symbol} = {value}" for symbol, value in where.items())
         return self._checked(sp.sympify(expr), operation(self.current), why, label, operation,
                              _substitution(where))
+
+    def approximate(self, expr: sp.Expr, why: str, region: dict, rtol: float = 1e-100, digits: int = 500) -> Chain:
+        """An asymptotic form, valid in ``region`` (symbol -> (low, high), sampled log-uniformly): checked at
+        NUMERIC_POINTS random points there to relative difference ``rtol``, at ``digits`` digits (enough to
+        resolve the cancellations the approximation removes). Recorded as method ``asymptotic``."""
+        shown = sp.sympify(expr)
+        name = self.name
+
+        def check(previous: sp.Expr) -> None:
+            approximation, reference = unfold(shown), unfold(previous)
+            rng = random.Random(1)
+            with mpmath.workdps(digits + 10):
+                for _ in range(NUMERIC_POINTS):
+                    values = {}
+                    for symbol, (low, high) in region.items():
+                        value = sp.Float(10 ** rng.uniform(mpmath.log10(low), mpmath.log10(high)), digits)
+                        values[symbol] = sp.Integer(int(value)) if symbol.is_integer else value
+                    a, b = sp.N(approximation.subs(values), digits), sp.N(reference.subs(values), digits)
+                    if not abs(a - b) <= sp.Float(rtol, digits) * abs(b):
+                        raise VerificationError(f"{name}: asymptotic step '{why}' is off at {values}: {a} vs {b}")
+
+        check(self.current)
+        bounds = ", ".join(f"{float(low):g} <= {symbol} <= {float(high):g}" for symbol, (low, high) in region.items())
+        detail = (f"relative difference below {rtol:g} at {NUMERIC_POINTS} random points with {bounds} "
+                  f"({digits} digits)")
+        self.steps.append(Step(shown, why, "asymptotic", detail, check=check))
+        return self
 
     def continue_from(self, derivation: Derivation) -> Chain:
         """Start with another derivation's (verified) steps, so that this chain tells the whole story."""

@@ -156,7 +156,9 @@ def test_three_terms_add_up_to_the_loglik():
 def test_chain_reverifies(name):
     d = derive.derivation(name)
     assert d.steps[0].method == "definition"
-    assert all(step.method in ("definition", "computed", "symbolic", "numeric") for step in d.steps)
+    assert all(step.method in ("definition", "computed", "symbolic", "numeric", "asymptotic") for step in d.steps)
+    # an asymptotic step is not an identity: it must carry the check that reverify() re-runs
+    assert all(step.check is not None for step in d.steps if step.method == "asymptotic")
     assert all(step.why for step in d.steps)
     d.reverify()
 

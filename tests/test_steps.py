@@ -49,3 +49,15 @@ def test_introduced_symbol_is_checked_after_substitution():
     chain.introduce(p, theta / (theta + mu), theta * sp.log(p), "let p = theta/(theta+mu)")
     with pytest.raises(VerificationError):
         chain.introduce(p, theta / (theta + mu), x * sp.log(p), "wrong")
+
+
+def test_asymptotic_step_is_checked_in_its_region():
+    chain = Chain("t.asym", "asymptotic").define(sp.log(1 + mu / theta), "start")
+    chain.approximate(mu / theta, "leading term for theta >> mu", {mu: (1e-3, 1e3), theta: (1e60, 1e65)},
+                      rtol=1e-50, digits=120)
+    assert chain.steps[-1].method == "asymptotic"
+    chain.build().reverify()
+    bad = Chain("t.asym_bad", "asymptotic").define(sp.log(1 + mu / theta), "start")
+    with pytest.raises(VerificationError):
+        bad.approximate(mu / theta, "not valid for theta ~ mu", {mu: (1e-3, 1e3), theta: (1, 10)}, rtol=1e-50,
+                        digits=120)

@@ -16,6 +16,7 @@ METHOD_WORDS = {
     "computed": "computed by SymPy",
     "symbolic": "proved symbolically",
     "numeric": "checked numerically",
+    "asymptotic": "asymptotic form, checked where it is used",
 }
 
 

@@ -13,6 +13,10 @@ from sympy.printing.c import C99CodePrinter
 class CKernelPrinter(C99CodePrinter):
     """Prints right-hand sides only; the templates write declarations and control flow."""
 
+    def _print_Float(self, expr: sp.Float) -> str:
+        """The double nearest to the constant, written so that it reads back exactly (1e+150, not 150 digits)."""
+        return repr(float(expr))
+
     def _print_Pi(self, expr: sp.Expr) -> str:
         return repr(float(sp.pi.evalf(20)))
 

@@ -25,6 +25,10 @@ class NumpyKernelPrinter(SciPyPrinter):
                 return short + fqn[len(long):]
         return fqn
 
+    def _print_Float(self, expr: sp.Float) -> str:
+        """The double nearest to the constant, written so that it reads back exactly (1e+150, not 150 digits)."""
+        return repr(float(expr))
+
     def _print_Pi(self, expr: sp.Expr) -> str:
         return "np.pi"
 
