@@ -370,7 +370,7 @@ def _log1pdiv(a, b):
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     r = a / b
     out = np.log1p(r)
-    over = _idx(np.isinf(r) & np.isfinite(a) & np.isfinite(b))
+    over = _idx(np.isinf(r))  # (an infinite a gives log(a) - log(b) = inf, as log1p(inf))
     if over.size:
         out[over] = np.log(a[over]) - np.log(b[over])
     return out
