@@ -14,7 +14,7 @@ from functools import cache
 
 import sympy as sp
 
-from derive.primitives import IsInf, IsNaN, NotCount, Softplus
+from derive.primitives import IsInf, IsNaN, NotCount
 from derive.registry import expr
 from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT
 from derive.stable import DEVIANCE_LETS, HUGE_THETA, q, r, w
@@ -255,7 +255,8 @@ def _fused() -> KernelSpec:
     q_value = dict((name, to_kernel(value)) for name, value in DEVIANCE_LETS)[q]
     # q is a let only in the deviance branch; elsewhere the theta-gradient spells it out.
     general = (_grad_logmu_output(), by_count.subs(q, q_value))
-    poisson = (MU - X, sp.S.Zero)
+    # theta = +inf: the log-mean gradient's theta -> oo value (mu - x); the Poisson likelihood has no theta.
+    poisson = (kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU).subs(THETA, sp.oo), sp.S.Zero)
     gradients = {
         "logmu_inf": (THETA, NAN), "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
@@ -263,16 +264,15 @@ def _fused() -> KernelSpec:
         "x0": tuple(g.subs(X, 0).subs(r, 1) for g in general),  # r = (mu - 0)/mu = 1
         "deviance": (general[0], by_count),
     }
-    tiny_value = kernel_expr("stable.nb_loglik_logtheta_tiny")
-    tiny_grad = kernel_expr("stable.nb_nll_grad_logtheta_tiny")
-    zero_value = -sp.exp(LOG_THETA) * Softplus(LOG_MU - LOG_THETA)
-    zero_grad = sp.exp(LOG_THETA) * (Softplus(LOG_MU - LOG_THETA) - MU / (sp.exp(LOG_THETA) + MU))
+    in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
+    tiny_value = sp.Piecewise((kernel_expr("stable.nb_loglik_logtheta_tiny_zero"), sp.Eq(X, 0)),
+                              (kernel_expr("stable.nb_loglik_logtheta_tiny"), True))
+    tiny_grad = sp.Piecewise((kernel_expr("stable.nb_nll_grad_logtheta_tiny_zero").subs(in_mu), sp.Eq(X, 0)),
+                             (kernel_expr("stable.nb_nll_grad_logtheta_tiny").subs(in_mu), True))
     branches = [_nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
                 Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf"),
                 Branch((LOG_THETA < -HUGE_LOG_MU) & ~IsInf(LOG_MU),
-                       (-sp.Piecewise((zero_value, sp.Eq(X, 0)), (tiny_value, True)),
-                        THETA * (MU - X) / (THETA + MU),
-                        sp.Piecewise((zero_grad, sp.Eq(X, 0)), (tiny_grad, True))),
+                       (-tiny_value, kernel_expr("nb.nll_grad_logmu").subs(in_mu), tiny_grad),
                        "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
     for key, branch in _logmu_logpmf_branches():
         (value,) = branch.outputs
@@ -285,7 +285,8 @@ def _fused() -> KernelSpec:
         (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
         ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
          "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
-         "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny"),
+         "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny", "stable.nb_loglik_logtheta_tiny_zero",
+         "stable.nb_nll_grad_logtheta_tiny_zero"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
     ), "cll", regimes=3)
 

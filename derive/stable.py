@@ -267,6 +267,31 @@ def nb_loglik_logtheta_tiny() -> Derivation:
     return chain.build()
 
 
+@register("stable.nb_loglik_logtheta_tiny_zero")
+def nb_loglik_logtheta_tiny_zero() -> Derivation:
+    th = sp.exp(lam)
+    return (
+        _start(Chain("stable.nb_loglik_logtheta_tiny_zero", "Log-PMF at x = 0 where theta = e^lambda underflows",
+                     section="8"), "nb.loglik_logmu")
+        .apply(lambda e: e.subs({theta: th, x: 0}), "x = 0 and theta = e^lambda")
+        .rewrite(-th * Softplus(eta - lam), "log(theta/(theta + e^eta)) = -softplus(eta - lambda)")
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_logtheta_tiny_zero")
+def nb_nll_grad_logtheta_tiny_zero() -> Derivation:
+    th = sp.exp(lam)
+    return (
+        _start(Chain("stable.nb_nll_grad_logtheta_tiny_zero", "Gradient w.r.t. log theta at x = 0, theta underflowing",
+                     section="8"), "nb.nll_grad_logtheta")
+        .apply(lambda e: e.subs({mu: sp.exp(eta), x: 0}), "x = 0 and mu = e^eta")
+        .rewrite(th * (Softplus(eta - lam) - sp.exp(eta) / (th + sp.exp(eta))),
+                 "psi(theta) - psi(theta) = 0 and log(theta/(theta + e^eta)) = -softplus(eta - lambda)")
+        .build()
+    )
+
+
 @register("stable.nb_nll_grad_logtheta_tiny")
 def nb_nll_grad_logtheta_tiny() -> Derivation:
     th = sp.exp(lam)

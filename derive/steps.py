@@ -23,6 +23,9 @@ from derive.primitives import unfold
 
 NUMERIC_POINTS = 30
 NUMERIC_DIGITS = 40
+#: Working precision of the numeric check: twice the digits compared, so that a form which cancels (log(e^a + e^b)
+#: at a >> b) still has NUMERIC_DIGITS correct digits to compare.
+WORKING_DIGITS = 2 * NUMERIC_DIGITS
 #: Relative tolerance of the numeric check: far above 40-digit rounding, far below any real discrepancy.
 NUMERIC_RTOL = sp.Float("1e-30", NUMERIC_DIGITS)
 
@@ -150,7 +153,7 @@ def _random_value(symbol: sp.Symbol, rng: random.Random) -> sp.Expr:
     if symbol.is_integer:
         low = 1 if symbol.is_positive else 0
         return sp.Integer(rng.randint(low, 12))
-    magnitude = sp.Float(10 ** rng.uniform(-1.5, 1.5), NUMERIC_DIGITS)
+    magnitude = sp.Float(10 ** rng.uniform(-1.5, 1.5), WORKING_DIGITS)
     if symbol.is_positive or symbol.is_nonnegative:
         return magnitude
     return magnitude if rng.random() < 0.5 else -magnitude
@@ -160,7 +163,7 @@ def _evaluate(expr: sp.Expr, values: dict) -> sp.Expr:
     value = expr.subs(values)
     if value.has(sp.Sum, sp.Product):
         value = value.doit()
-    return sp.N(value, NUMERIC_DIGITS)
+    return sp.N(value, WORKING_DIGITS)
 
 
 def equal_numerically(a: sp.Expr, b: sp.Expr, seed: int = 0, extra: dict | None = None) -> bool:
@@ -178,7 +181,7 @@ def equal_numerically(a: sp.Expr, b: sp.Expr, seed: int = 0, extra: dict | None 
         replacement = {ix: sp.Dummy(str(ix), **ix.base.label.assumptions0) for ix in indexed}
         a, b = a.xreplace(replacement), b.xreplace(replacement)
     free = sorted(a.free_symbols | b.free_symbols, key=sp.default_sort_key)
-    with mpmath.workdps(NUMERIC_DIGITS + 10):
+    with mpmath.workdps(WORKING_DIGITS + 10):
         for _ in range(NUMERIC_POINTS):
             values = {symbol: _random_value(symbol, rng) for symbol in free}
             va, vb = _evaluate(a, values), _evaluate(b, values)
