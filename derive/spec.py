@@ -199,14 +199,16 @@ def _grad_logmu_output() -> sp.Expr:
 def _grad_logmu() -> KernelSpec:
     branches = [
         _nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0) | NotCount(X), 1),
-        Branch(IsInf(LOG_MU), (THETA,), "log_mu = +inf: the bounded limit theta (seed §7.2)"),
+        Branch(IsInf(LOG_MU), (kernel_expr("nb.nll_grad_logmu_limit"),),
+               "log_mu = +inf: the bounded limit theta (seed §7.2)"),
         Branch(IsInf(THETA), (MU - X,), "theta = +inf: Poisson, mu - x"),
         Branch(sp.true, (_grad_logmu_output(),), "theta (mu - x)/(theta + mu), bounded form for log_mu > 0"),
     ]
     return _with_domain(KernelSpec(
         "nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
         (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
-        ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded"),
+        ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
+         "nb.nll_grad_logmu_limit"),
         lets=((MU, sp.exp(LOG_MU)), R_LET)), "clp", regimes=1)
 
 
@@ -258,7 +260,8 @@ def _fused() -> KernelSpec:
     # theta = +inf: the log-mean gradient's theta -> oo value (mu - x); the Poisson likelihood has no theta.
     poisson = (kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU).subs(THETA, sp.oo), sp.S.Zero)
     gradients = {
-        "logmu_inf": (THETA, NAN), "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
+        "logmu_inf": (kernel_expr("nb.nll_grad_logmu_limit"), NAN),
+        "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
         "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
         "x0": tuple(g.subs(X, 0).subs(r, 1) for g in general),  # r = (mu - 0)/mu = 1
