@@ -37,6 +37,8 @@ class Backend:
     """template file name -> path of the generated file, relative to the output root."""
     local_suffix: str = ""
     """Suffix for branch-local names (numpy evaluates branches on gathered subsets)."""
+    hoist: bool = False
+    """Whether branches name their one-input functions for evaluation once per distinct value (numpy)."""
     filters: dict[str, Callable] = field(default_factory=dict)
 
     def environment(self) -> jinja2.Environment:

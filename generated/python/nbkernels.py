@@ -403,6 +403,17 @@ def _blocks(shape):
             yield slice(r, r + step), slice(None)
 
 
+def _columns(a, shape, c, size):
+    """(distinct values, index per block element) when ``a`` is a scalar or varies along the last axis only
+    (theta per gene): functions of it are then evaluated once per value. None otherwise."""
+    if a.size == 1:
+        return a.reshape(1), np.zeros(size, dtype=np.intp)
+    if a.ndim == 1 and len(shape) >= 2 and a.shape[0] == shape[-1]:
+        columns = np.arange(shape[-1])[c]
+        return a, np.tile(columns, size // max(columns.size, 1))
+    return None
+
+
 def _run(body, n_out, args, checks):
     """Broadcast ``args`` like a ufunc and evaluate ``body`` block by block on flat float64 copies.
 
@@ -419,7 +430,8 @@ def _run(body, n_out, args, checks):
     for r, c in _blocks(shape):
         block = [np.ascontiguousarray(v[r, c]).reshape(-1) for v in views]
         if block[0].size:
-            results = body(*block, ordinary)
+            cols = [_columns(a, shape, c, block[0].size) for a in inputs]
+            results = body(*block, ordinary, cols)
             for out, result in zip(outs, results):
                 out[r, c] = result.reshape(out[r, c].shape)
     finished = tuple(out.reshape(shape)[()] for out in outs)
@@ -453,7 +465,7 @@ def nb_logpmf(x, mu, theta):
                 (_is_count, _is_positive, _is_positive, ))
 
 
-def _nb_logpmf_block(x, mu, theta, ordinary):
+def _nb_logpmf_block(x, mu, theta, ordinary, cols):
     size = x.size
     logpmf = np.empty(size)
     with np.errstate(all="ignore"):
@@ -499,7 +511,17 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             if m.size:
                 mu_ = mu[m]
                 x_ = x[m]
-                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
+                if cols[0] is None:
+                    h0 = _stirlerr_count(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_stirlerr_count(x__u))[index[m]]
+                if cols[0] is None:
+                    h1 = np.log(2*np.pi*x_)
+                else:
+                    x__u, index = cols[0]
+                    h1 = (np.log(2*np.pi*x__u))[index[m]]
+                logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -510,7 +532,12 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = -(theta_ + x_)*_log1pdiv(mu_, theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
+            if cols[0] is None:
+                h0 = _lfact(x_)
+            else:
+                x__u, index = cols[0]
+                h0 = (_lfact(x__u))[index[m]]
+            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -518,11 +545,26 @@ def _nb_logpmf_block(x, mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            if cols[2] is None:
+                h0 = _stirlerr(theta_)
+            else:
+                theta__u, index = cols[2]
+                h0 = (_stirlerr(theta__u))[index[m]]
+            if cols[0] is None:
+                h1 = _stirlerr_count(x_)
+            else:
+                x__u, index = cols[0]
+                h1 = (_stirlerr_count(x__u))[index[m]]
+            if cols[0] is None:
+                h2 = np.log(2*np.pi*x_)
+            else:
+                x__u, index = cols[0]
+                h2 = (np.log(2*np.pi*x__u))[index[m]]
             q = (theta_ + x_)/(mu_ + theta_)
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_)
+            logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
     return (logpmf,)
 
 
@@ -553,7 +595,7 @@ def nb_logpmf_logmu(x, log_mu, theta):
                 (_is_count, _is_log, _is_positive, ))
 
 
-def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
+def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
     size = x.size
     logpmf = np.empty(size)
     with np.errstate(all="ignore"):
@@ -595,14 +637,34 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             if m.size:
                 log_mu_ = log_mu[m]
                 x_ = x[m]
-                logpmf[m] = log_mu_*x_ - np.exp(log_mu_) - _lfact(x_)
+                if cols[0] is None:
+                    h0 = _lfact(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_lfact(x__u))[index[m]]
+                if cols[1] is None:
+                    h1 = np.exp(log_mu_)
+                else:
+                    log_mu__u, index = cols[1]
+                    h1 = (np.exp(log_mu__u))[index[m]]
+                logpmf[m] = -h0 - h1 + log_mu_*x_
                 todo[m] = False
             # theta = +inf: Poisson, deviance form
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
                 mu_ = mu[m]
                 x_ = x[m]
-                logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
+                if cols[0] is None:
+                    h0 = _stirlerr_count(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_stirlerr_count(x__u))[index[m]]
+                if cols[0] is None:
+                    h1 = np.log(2*np.pi*x_)
+                else:
+                    x__u, index = cols[0]
+                    h1 = (np.log(2*np.pi*x__u))[index[m]]
+                logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo[m] = False
             # e^log_mu would overflow or underflow: softplus form
             m = _idx(todo & ((log_mu > 700) | ((log_mu > -1.7976931348623157e+308) & (log_mu < -700))))
@@ -610,8 +672,23 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
                 log_mu_ = log_mu[m]
                 theta_ = theta[m]
                 x_ = x[m]
-                t0 = log_mu_ - np.log(theta_)
-                logpmf[m] = -theta_*_softplus(t0) - x_*_softplus(-t0) - _lfact(x_) - _sc.gammaln(theta_) + _sc.gammaln(theta_ + x_)
+                if cols[0] is None:
+                    h0 = _lfact(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_lfact(x__u))[index[m]]
+                if cols[2] is None:
+                    h1 = _sc.gammaln(theta_)
+                else:
+                    theta__u, index = cols[2]
+                    h1 = (_sc.gammaln(theta__u))[index[m]]
+                if cols[2] is None:
+                    h2 = np.log(theta_)
+                else:
+                    theta__u, index = cols[2]
+                    h2 = (np.log(theta__u))[index[m]]
+                t0 = h2 - log_mu_
+                logpmf[m] = -h0 - h1 - theta_*_softplus(-t0) - x_*_softplus(t0) + _sc.gammaln(theta_ + x_)
                 todo[m] = False
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
@@ -632,7 +709,12 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            logpmf[m] = -(theta_ + x_)*_log1pdiv(mu_, theta_) - _lfact(x_) + _lpowrising(x_, mu_, theta_)
+            if cols[0] is None:
+                h0 = _lfact(x_)
+            else:
+                x__u, index = cols[0]
+                h0 = (_lfact(x__u))[index[m]]
+            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -640,11 +722,26 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            if cols[2] is None:
+                h0 = _stirlerr(theta_)
+            else:
+                theta__u, index = cols[2]
+                h0 = (_stirlerr(theta__u))[index[m]]
+            if cols[0] is None:
+                h1 = _stirlerr_count(x_)
+            else:
+                x__u, index = cols[0]
+                h1 = (_stirlerr_count(x__u))[index[m]]
+            if cols[0] is None:
+                h2 = np.log(2*np.pi*x_)
+            else:
+                x__u, index = cols[0]
+                h2 = (np.log(2*np.pi*x__u))[index[m]]
             q = (theta_ + x_)/(mu_ + theta_)
             w = theta_/(theta_ + x_)
             t0 = theta_ + x_
             t1 = mu_ - x_
-            logpmf[m] = -mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*np.log(2*np.pi*x_) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0) - _stirlerr(theta_) - _stirlerr_count(x_)
+            logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
     return (logpmf,)
 
 def nb_nll_grad_mu(x, mu, theta):
@@ -656,7 +753,7 @@ def nb_nll_grad_mu(x, mu, theta):
                 (_is_count, _is_positive, _is_positive, ))
 
 
-def _nb_nll_grad_mu_block(x, mu, theta, ordinary):
+def _nb_nll_grad_mu_block(x, mu, theta, ordinary, cols):
     size = x.size
     grad_mu = np.empty(size)
     with np.errstate(all="ignore"):
@@ -704,7 +801,7 @@ def nb_nll_grad_logmu(x, log_mu, theta):
                 (_is_count, _is_log, _is_positive, ))
 
 
-def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary):
+def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols):
     size = x.size
     grad_logmu = np.empty(size)
     with np.errstate(all="ignore"):
@@ -751,7 +848,7 @@ def nb_nll_grad_theta(x, mu, theta):
                 (_is_count, _is_positive, _is_positive, ))
 
 
-def _nb_nll_grad_theta_block(x, mu, theta, ordinary):
+def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
     size = x.size
     grad = np.empty(size)
     with np.errstate(all="ignore"):
@@ -811,7 +908,7 @@ def nb_nll_grad_logtheta(x, mu, theta):
                 (_is_count, _is_positive, _is_positive, ))
 
 
-def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary):
+def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
     size = x.size
     grad = np.empty(size)
     with np.errstate(all="ignore"):
@@ -879,7 +976,7 @@ def nb_nll_fused(x, log_mu, log_theta):
                 (_is_count, _is_log, _is_log, ))
 
 
-def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
+def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
     size = x.size
     nll = np.empty(size)
     grad_logmu = np.empty(size)
@@ -921,20 +1018,38 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 mu_ = mu[m]
                 theta_ = theta[m]
                 x_ = x[m]
+                if cols[2] is None:
+                    h0 = np.exp(log_theta_)
+                else:
+                    log_theta__u, index = cols[2]
+                    h0 = (np.exp(log_theta__u))[index[m]]
+                if cols[0] is None:
+                    h1 = _lfact(x_)
+                else:
+                    x__u, index = cols[0]
+                    h1 = (_lfact(x__u))[index[m]]
+                if cols[2] is None:
+                    h2 = _sc.gammaln(np.exp(log_theta_) + 1)
+                else:
+                    log_theta__u, index = cols[2]
+                    h2 = (_sc.gammaln(np.exp(log_theta__u) + 1))[index[m]]
+                if cols[2] is None:
+                    h3 = _sc.psi(np.exp(log_theta_) + 1)
+                else:
+                    log_theta__u, index = cols[2]
+                    h3 = (_sc.psi(np.exp(log_theta__u) + 1))[index[m]]
                 t0 = -log_theta_
                 t1 = log_mu_ + t0
                 t2 = _softplus(t1)
-                t3 = np.exp(log_theta_)
-                t4 = t2*t3
-                t5 = -t4
-                t6 = x_ == 0
-                t7 = t3 + x_
-                t8 = t3 + 1
-                t9 = 1/mu_
-                t10 = 1/(mu_ + t3)
-                nll[m] = -np.select([t6,True], [t5,-t0 - t4 - x_*_softplus(-t1) - _lfact(x_) + _sc.gammaln(t7) - _sc.gammaln(t8)], default=np.nan)
-                grad_logmu[m] = theta_*(-t9*x_ + 1)/(t9*theta_ + 1)
-                grad_logtheta[m] = np.select([t6,True], [t3*(-mu_*t10 + t2),-t10*t3*(mu_ - x_) - t3*(_sc.psi(t7) - _sc.psi(t8)) - t5 - 1], default=np.nan)
+                t3 = h0*t2
+                t4 = -t3
+                t5 = x_ == 0
+                t6 = h0 + x_
+                t7 = 1/mu_
+                t8 = 1/(h0 + mu_)
+                nll[m] = -np.select([t5,True], [t4,-h1 - h2 - t0 - t3 - x_*_softplus(-t1) + _sc.gammaln(t6)], default=np.nan)
+                grad_logmu[m] = theta_*(-t7*x_ + 1)/(t7*theta_ + 1)
+                grad_logtheta[m] = np.select([t5,True], [h0*(-mu_*t8 + t2),-h0*t8*(mu_ - x_) - h0*(-h3 + _sc.psi(t6)) - t4 - 1], default=np.nan)
                 todo[m] = False
             # log_mu = +inf: the mass has escaped to infinity
             m = _idx(todo & (np.isposinf(log_mu)))
@@ -968,7 +1083,17 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 log_mu_ = log_mu[m]
                 mu_ = mu[m]
                 x_ = x[m]
-                nll[m] = -log_mu_*x_ + np.exp(log_mu_) + _lfact(x_)
+                if cols[0] is None:
+                    h0 = _lfact(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_lfact(x__u))[index[m]]
+                if cols[1] is None:
+                    h1 = np.exp(log_mu_)
+                else:
+                    log_mu__u, index = cols[1]
+                    h1 = (np.exp(log_mu__u))[index[m]]
+                nll[m] = h0 + h1 - log_mu_*x_
                 grad_logmu[m] = mu_ - x_
                 grad_logtheta[m] = 0
                 todo[m] = False
@@ -977,8 +1102,18 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             if m.size:
                 mu_ = mu[m]
                 x_ = x[m]
+                if cols[0] is None:
+                    h0 = np.log(2*np.pi*x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (np.log(2*np.pi*x__u))[index[m]]
+                if cols[0] is None:
+                    h1 = _stirlerr_count(x_)
+                else:
+                    x__u, index = cols[0]
+                    h1 = (_stirlerr_count(x__u))[index[m]]
                 t0 = mu_ - x_
-                nll[m] = mu_*_dev1p(-t0/mu_) + (0.5)*np.log(2*np.pi*x_) + _stirlerr_count(x_)
+                nll[m] = (0.5)*h0 + h1 + mu_*_dev1p(-t0/mu_)
                 grad_logmu[m] = t0
                 grad_logtheta[m] = 0
                 todo[m] = False
@@ -989,17 +1124,31 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
                 mu_ = mu[m]
                 theta_ = theta[m]
                 x_ = x[m]
+                if cols[0] is None:
+                    h0 = _lfact(x_)
+                else:
+                    x__u, index = cols[0]
+                    h0 = (_lfact(x__u))[index[m]]
+                if cols[1] is None:
+                    h1 = np.exp(-log_mu_)
+                else:
+                    log_mu__u, index = cols[1]
+                    h1 = (np.exp(-log_mu__u))[index[m]]
+                if cols[1] is None:
+                    h2 = np.exp(log_mu_)
+                else:
+                    log_mu__u, index = cols[1]
+                    h2 = (np.exp(log_mu__u))[index[m]]
                 r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = theta_ + x_
                 t1 = log_mu_ - np.log(theta_)
                 t2 = _softplus(t1)
                 t3 = 1/theta_
                 t4 = log_mu_ > 0
-                t5 = np.exp(-log_mu_)
-                t6 = np.exp(log_mu_)
-                nll[m] = t2*theta_ + x_*_softplus(-t1) + _lfact(x_) - _sc.gammaln(t0) + _sc.gammaln(theta_)
-                grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ - x_)/(mu_*t3 + 1)], default=np.nan)
-                grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-t5*x_ + 1)/(t5*theta_ + 1),(t6 - x_)/(t6 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
+                t5 = -x_
+                nll[m] = h0 + t2*theta_ + x_*_softplus(-t1) - _sc.gammaln(t0) + _sc.gammaln(theta_)
+                grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ + t5)/(mu_*t3 + 1)], default=np.nan)
+                grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-h1*x_ + 1)/(h1*theta_ + 1),(h2 + t5)/(h2 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
                 todo[m] = False
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
@@ -1047,6 +1196,11 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            if cols[0] is None:
+                h0 = _lfact(x_)
+            else:
+                x__u, index = cols[0]
+                h0 = (_lfact(x__u))[index[m]]
             r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             t0 = theta_ + x_
             t1 = _log1pdiv(mu_, theta_)
@@ -1056,7 +1210,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t5 = 1/(mu_ + theta_)
             t6 = t4*t5
             t7 = mu_*t5
-            nll[m] = t0*t1 + _lfact(x_) - _lpowrising(x_, mu_, theta_)
+            nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t3*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t6) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t7 < 1/4,True], [_log1pmx(-t7),-t1 + t7], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t5*abs(t3) < 1/4,True], [_log1pmx(t6),-t6 + np.log(t0*t5)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
             todo[m] = False
@@ -1067,6 +1221,16 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            if cols[0] is None:
+                h0 = np.log(2*np.pi*x_)
+            else:
+                x__u, index = cols[0]
+                h0 = (np.log(2*np.pi*x__u))[index[m]]
+            if cols[0] is None:
+                h1 = _stirlerr_count(x_)
+            else:
+                x__u, index = cols[0]
+                h1 = (_stirlerr_count(x__u))[index[m]]
             r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             q = (theta_ + x_)/(mu_ + theta_)
             w = theta_/(theta_ + x_)
@@ -1078,7 +1242,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary):
             t5 = 1/(mu_ + theta_)
             t6 = t3*t5
             t7 = mu_*t5
-            nll[m] = mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*np.log(2*np.pi*x_) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_) + _stirlerr_count(x_)
+            nll[m] = (0.5)*h0 + h1 + mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t6) - _psilogdiffr(x_, theta_)),theta_*(-np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan) - _rrecipdev(x_, theta_, mu_)),theta_*(-np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan) - _psilogdiff(x_, theta_))], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
@@ -1092,7 +1256,7 @@ def nb_p_zero(mu, theta):
                 (_is_positive, _is_positive, ))
 
 
-def _nb_p_zero_block(mu, theta, ordinary):
+def _nb_p_zero_block(mu, theta, ordinary, cols):
     size = mu.size
     p_zero = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1107,7 +1271,12 @@ def _nb_p_zero_block(mu, theta, ordinary):
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
                 mu_ = mu[m]
-                p_zero[m] = np.exp(-mu_)
+                if cols[0] is None:
+                    h0 = np.exp(-mu_)
+                else:
+                    mu__u, index = cols[0]
+                    h0 = (np.exp(-mu__u))[index[m]]
+                p_zero[m] = h0
                 todo[m] = False
         # exp(-theta log1p(mu/theta))
         m = _idx(todo)
@@ -1126,7 +1295,7 @@ def poisson_logpmf(x, mu):
                 (_is_count, _is_positive, ))
 
 
-def _poisson_logpmf_block(x, mu, ordinary):
+def _poisson_logpmf_block(x, mu, ordinary, cols):
     size = x.size
     logpmf = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1163,7 +1332,17 @@ def _poisson_logpmf_block(x, mu, ordinary):
         if m.size:
             mu_ = mu[m]
             x_ = x[m]
-            logpmf[m] = -mu_*_dev1p((-mu_ + x_)/mu_) - 0.5*np.log(2*np.pi*x_) - _stirlerr_count(x_)
+            if cols[0] is None:
+                h0 = _stirlerr_count(x_)
+            else:
+                x__u, index = cols[0]
+                h0 = (_stirlerr_count(x__u))[index[m]]
+            if cols[0] is None:
+                h1 = np.log(2*np.pi*x_)
+            else:
+                x__u, index = cols[0]
+                h1 = (np.log(2*np.pi*x__u))[index[m]]
+            logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
     return (logpmf,)
 
 def gaussian_logpdf(x, mu, sigma2):
@@ -1175,7 +1354,7 @@ def gaussian_logpdf(x, mu, sigma2):
                 (_is_real, _is_real, _is_positive, ))
 
 
-def _gaussian_logpdf_block(x, mu, sigma2, ordinary):
+def _gaussian_logpdf_block(x, mu, sigma2, ordinary, cols):
     size = x.size
     value = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1192,7 +1371,12 @@ def _gaussian_logpdf_block(x, mu, sigma2, ordinary):
             mu_ = mu[m]
             sigma2_ = sigma2[m]
             x_ = x[m]
-            value[m] = -0.5*np.log(2*np.pi*sigma2_) - 0.5*(-mu_ + x_)**2/sigma2_
+            if cols[2] is None:
+                h0 = np.log(2*np.pi*sigma2_)
+            else:
+                sigma2__u, index = cols[2]
+                h0 = (np.log(2*np.pi*sigma2__u))[index[m]]
+            value[m] = -0.5*h0 - 0.5*(-mu_ + x_)**2/sigma2_
     return (value,)
 
 def gaussian_nll_grad_mu(x, mu, sigma2):
@@ -1204,7 +1388,7 @@ def gaussian_nll_grad_mu(x, mu, sigma2):
                 (_is_real, _is_real, _is_positive, ))
 
 
-def _gaussian_nll_grad_mu_block(x, mu, sigma2, ordinary):
+def _gaussian_nll_grad_mu_block(x, mu, sigma2, ordinary, cols):
     size = x.size
     value = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1233,7 +1417,7 @@ def mse(x, mu):
                 ())
 
 
-def _mse_block(x, mu, ordinary):
+def _mse_block(x, mu, ordinary, cols):
     size = x.size
     value = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1251,7 +1435,7 @@ def mse_grad_mu(x, mu):
                 ())
 
 
-def _mse_grad_mu_block(x, mu, ordinary):
+def _mse_grad_mu_block(x, mu, ordinary, cols):
     size = x.size
     value = np.empty(size)
     with np.errstate(all="ignore"):
@@ -1269,7 +1453,7 @@ def mse_grad_logmu(x, log_mu):
                 ())
 
 
-def _mse_grad_logmu_block(x, log_mu, ordinary):
+def _mse_grad_logmu_block(x, log_mu, ordinary, cols):
     size = x.size
     value = np.empty(size)
     with np.errstate(all="ignore"):

@@ -13,5 +13,6 @@ BACKEND = Backend(
     printer=numpy_code,
     outputs={"nbkernels.py.j2": "python/nbkernels.py"},
     local_suffix="_",
+    hoist=True,
     filters={"double": double_literal("np.nan")},
 )
