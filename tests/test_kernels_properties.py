@@ -79,16 +79,16 @@ def expected_logpmf_kind(x, mu, theta) -> str | float:
     return "finite"
 
 
-@SETTINGS
-@given(x=counts, mu=means, theta=thetas)
-@example(x=0.0, mu=0.0, theta=2.0)
-@example(x=3.0, mu=0.0, theta=2.0)
-@example(x=0.0, mu=math.inf, theta=1.0)
-@example(x=3.0, mu=math.inf, theta=math.inf)
-@example(x=3.0, mu=2.0, theta=math.inf)
-@example(x=0.0, mu=2.0, theta=math.inf)
-@example(x=2.5, mu=2.0, theta=3.0)
-@example(x=-1.0, mu=-1.0, theta=3.0)
+def convention_cases(test):
+    """Hypothesis over counts, means and dispersions, always including the edge cases of the conventions."""
+    edges = [(0.0, 0.0, 2.0), (3.0, 0.0, 2.0), (0.0, math.inf, 1.0), (3.0, math.inf, math.inf), (3.0, 2.0, math.inf),
+             (0.0, 2.0, math.inf), (2.5, 2.0, 3.0), (-1.0, -1.0, 3.0)]
+    for x, mu, theta in reversed(edges):
+        test = example(x=x, mu=mu, theta=theta)(test)
+    return SETTINGS(given(x=counts, mu=means, theta=thetas)(test))
+
+
+@convention_cases
 def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
     expected = expected_logpmf_kind(x, mu, theta)
     results = {k.backend: k.nb_logpmf(x, mu, theta) for k in (numpy_kernels, c_kernels)}
@@ -118,16 +118,7 @@ def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
     assert np.array_equal(poisson["numpy"], numpy_kernels.nb_logpmf(x, mu, math.inf), equal_nan=True)
 
 
-@SETTINGS
-@given(x=counts, mu=means, theta=thetas)
-@example(x=0.0, mu=0.0, theta=2.0)
-@example(x=3.0, mu=0.0, theta=2.0)
-@example(x=0.0, mu=math.inf, theta=1.0)
-@example(x=3.0, mu=math.inf, theta=math.inf)
-@example(x=3.0, mu=2.0, theta=math.inf)
-@example(x=0.0, mu=2.0, theta=math.inf)
-@example(x=2.5, mu=2.0, theta=3.0)
-@example(x=-1.0, mu=-1.0, theta=3.0)
+@convention_cases
 def test_gradient_conventions(numpy_kernels, c_kernels, x, mu, theta):
     invalid = any(math.isnan(v) for v in (x, mu, theta)) or mu < 0 or theta <= 0 or not is_count(x)
     backends = (numpy_kernels, c_kernels)
