@@ -186,18 +186,21 @@ static inline double nbk_digamma(double z) {
     return nbk_psilog(z) + log(z);
 }
 
+/* For z >= NBK_ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series. */
+static inline double nbk_asymptotic_psi_tail_diff(double n, double z) {
+    const double s = n + z, u = 1.0 / (s * s), v = 1.0 / (z * z);
+    double acc_u = 0.0, acc_v = 0.0;
+    for (int k = 10 - 1; k >= 0; --k) {
+        acc_u = acc_u * u + NBK_DIGAMMA[k];
+        acc_v = acc_v * v + NBK_DIGAMMA[k];
+    }
+    return -(acc_u * u - acc_v * v);
+}
+
 /* psi(n+z) - psi(z) - log1p(n/z), without the cancellation of the plain difference at large z. */
 static inline double nbk_psilogdiff(double n, double z) {
     if (n == 0.0) return 0.0;
-    if (z >= NBK_ASYMPTOTIC_FROM) {
-        const double s = n + z, u = 1.0 / (s * s), v = 1.0 / (z * z);
-        double acc_u = 0.0, acc_v = 0.0;
-        for (int k = 10 - 1; k >= 0; --k) {
-            acc_u = acc_u * u + NBK_DIGAMMA[k];
-            acc_v = acc_v * v + NBK_DIGAMMA[k];
-        }
-        return n / (2.0 * z * s) - (acc_u * u - acc_v * v);
-    }
+    if (z >= NBK_ASYMPTOTIC_FROM) return n / (2.0 * z * (n + z)) + nbk_asymptotic_psi_tail_diff(n, z);
     return nbk_psilog(n + z) - nbk_psilog(z);
 }
 
@@ -269,15 +272,7 @@ static inline double nbk_log1pmx4(double t) {
 /* psi(n+z) - psi(z) - log1p(n/z) - n/(2 z (n+z)) */
 static inline double nbk_psilogdiffr(double n, double z) {
     if (n == 0.0) return 0.0;
-    if (z >= NBK_ASYMPTOTIC_FROM) {
-        const double s = n + z, u = 1.0 / (s * s), v = 1.0 / (z * z);
-        double acc_u = 0.0, acc_v = 0.0;
-        for (int k = 10 - 1; k >= 0; --k) {
-            acc_u = acc_u * u + NBK_DIGAMMA[k];
-            acc_v = acc_v * v + NBK_DIGAMMA[k];
-        }
-        return -(acc_u * u - acc_v * v);
-    }
+    if (z >= NBK_ASYMPTOTIC_FROM) return nbk_asymptotic_psi_tail_diff(n, z);
     return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
 }
 

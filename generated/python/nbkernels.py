@@ -122,6 +122,16 @@ def _split_near(t):
     return _idx(near), _idx(~near)
 
 
+def _count_groups(n, first, where=True):
+    """(count value, positions) for each small count value from ``first`` on: loops over k < n then run once per
+    value on exactly the elements that have it."""
+    top = int(n.max()) if n.size else 0
+    for value in range(first, min(top, _SMALL_COUNT - 1) + 1):
+        group = _idx(where & (n == value))
+        if group.size:
+            yield value, group
+
+
 def _log1pmx(t):
     t = np.asarray(t, dtype=np.float64)
     out = np.empty_like(t)
@@ -196,11 +206,7 @@ def _lrising1p(n, z):
     """
     n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
     excess = np.zeros(n.shape)
-    top = int(n.max()) if n.size else 0
-    for value in range(2, min(top, _SMALL_COUNT - 1) + 1):
-        group = _idx(n == value)
-        if not group.size:
-            continue
+    for value, group in _count_groups(n, 2):
         inv = 1.0 / z[group]
         e = np.zeros_like(inv)
         for k in range(1, value):
@@ -219,11 +225,7 @@ def _lpowrising(n, m, z):
     n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
     out = np.empty(n.shape)
     safe = (n < _SMALL_COUNT) & (m > 1e-15) & (m < 1e15) & (z >= 0.1)
-    top = int(n.max()) if n.size else 0
-    for value in range(1, min(top, _SMALL_COUNT - 1) + 1):
-        group = _idx(safe & (n == value))
-        if not group.size:
-            continue
+    for value, group in _count_groups(n, 1, safe):
         mg, inv = m[group], 1.0 / z[group]
         p = mg.copy()
         for k in range(1, value):
@@ -282,11 +284,7 @@ def _rrecipdev(n, z, m):
     n, z, m = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, z, m)))
     zm = z + m
     out = np.zeros(n.shape)
-    top = int(n.max()) if n.size else 0
-    for value in range(1, min(top, _SMALL_COUNT - 1) + 1):
-        group = _idx(n == value)
-        if not group.size:
-            continue
+    for value, group in _count_groups(n, 1):
         zg, mg, zmg = z[group], m[group], zm[group]
         acc = np.zeros_like(zg)
         for k in range(value):
