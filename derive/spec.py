@@ -264,7 +264,8 @@ def _fused() -> KernelSpec:
         "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
         "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
-        "x0": tuple(g.subs(X, 0).subs(r, 1) for g in general),  # r = (mu - 0)/mu = 1
+        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form.
+        "x0": (kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU), by_count.subs(X, 0)),
         "deviance": (general[0], by_count),
     }
     in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
@@ -289,7 +290,7 @@ def _fused() -> KernelSpec:
         ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
          "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
          "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny", "stable.nb_loglik_logtheta_tiny_zero",
-         "stable.nb_nll_grad_logtheta_tiny_zero"),
+         "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
     ), "cll", regimes=3)
 

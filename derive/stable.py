@@ -315,6 +315,19 @@ def nb_nll_grad_logmu() -> Derivation:
     )
 
 
+@register("stable.nb_nll_grad_logmu_zero")
+def nb_nll_grad_logmu_zero() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_logmu_zero", "Gradient w.r.t. log mu at x = 0", section="7.2"),
+               "nb.nll_grad_logmu")
+        .apply(lambda e: e.subs(x, 0), "set x = 0")
+        .rewrite(theta * (sp.exp(eta) / (sp.exp(eta) + theta)),
+                 "theta times mu/(mu + theta) (finite and exact to an ulp for |eta| <= 700, where kernels use it; "
+                 "the quotient is the one the theta-gradient at x = 0 needs too)")
+        .build()
+    )
+
+
 def stable_names() -> list[str]:
     """The registered stable forms (the kernels' building blocks)."""
     from derive.registry import names

@@ -39,6 +39,10 @@ class Backend:
     """Suffix for branch-local names (numpy evaluates branches on gathered subsets)."""
     hoist: bool = False
     """Whether branches name their one-input functions for evaluation once per distinct value (numpy)."""
+    two_pass: bool = False
+    """Whether kernels with a dense branch get a two-pass plan for their array loops (C; numpy is dense anyway)."""
+    prepared: dict[str, int] = field(default_factory=dict)
+    """Primitive (c_name) -> argument the two-pass loops may prepare once per gene (see common.DensePlan)."""
     filters: dict[str, Callable] = field(default_factory=dict)
 
     def environment(self) -> jinja2.Environment:

@@ -32,10 +32,39 @@ class PrintedBranch:
 
 
 @dataclass(frozen=True)
+class DensePlan:
+    """A kernel's array loop in two passes, for backends that loop element by element (C).
+
+    Pass 1 evaluates the dense branch (x = 0) on every element of a row segment, with no branch on the data,
+    and lists the elements it does not cover; pass 2 evaluates the other branches on those alone. Values that
+    both passes need are computed once: the kernel's lets and ``carries`` (function calls of the dense branch
+    that later branches also make, e.g. log1p(mu/theta)) are kept per element for pass 2, and lets of a single
+    input (theta = e^log_theta) are evaluated once per gene when that input is constant down the columns.
+    """
+
+    branch: PrintedBranch
+    """The dense branch, reading the carries by name."""
+    carries: tuple[tuple[str, str], ...]
+    """(name, value): computed in pass 1 for every element, passed to pass 2."""
+    rest: tuple[PrintedBranch, ...]
+    """The branches after the dense one, reading the carries and lets by name."""
+    rest_lets: tuple[str, ...]
+    """Kernel lets the rest branches read (passed to pass 2 rather than recomputed)."""
+    lets: tuple[str, ...]
+    """Kernel lets pass 1 computes: those the dense branch or the rest read."""
+    per_gene: tuple[tuple[str, str, str, str], ...]
+    """(name, input, value, fallback): values of one input alone, computed once per gene when that input is the same
+    in every row, else ``fallback`` per element. They are the lets of one input (theta = e^log_theta), and the
+    per-gene preparation of a carried primitive's argument when the backend has one (1/theta for log1p(mu/theta):
+    a multiplication per element instead of a division)."""
+
+
+@dataclass(frozen=True)
 class PrintedKernel:
     spec: KernelSpec
     lets: tuple[tuple[str, str], ...]
     branches: tuple[PrintedBranch, ...]
+    dense: DensePlan | None = None
 
     @property
     def name(self) -> str:
@@ -49,7 +78,7 @@ def _cse(exprs: list[sp.Expr], prefix: str) -> tuple[list[tuple[sp.Symbol, sp.Ex
 
 
 def print_kernel(spec: KernelSpec, printer: Callable[[sp.Expr], str], local_suffix: str = "",
-                 hoist: bool = False) -> PrintedKernel:
+                 hoist: bool = False, two_pass: bool = False, prepared: dict[str, int] | None = None) -> PrintedKernel:
     """Print every branch of ``spec`` with ``printer`` (a function from SymPy to target-language text).
 
     Inside a branch, inputs and lets are renamed with ``local_suffix`` (numpy evaluates a branch on the
@@ -64,7 +93,86 @@ def print_kernel(spec: KernelSpec, printer: Callable[[sp.Expr], str], local_suff
         hoistable = inputs if not branch.dense else ()
         branches.append(_print_branch(branch, printer, index == len(spec.branches) - 1, known, rename, hoistable))
     lets = tuple((symbol.name, printer(value)) for symbol, value in spec.lets)
-    return PrintedKernel(spec, lets, tuple(branches))
+    plan = _dense_plan(spec, printer, known, prepared or {}) if two_pass else None
+    return PrintedKernel(spec, lets, tuple(branches), plan)
+
+
+def _calls(e: sp.Basic, unconditional: bool = False) -> set[sp.Basic]:
+    """Function applications in ``e`` (log, exp, primitives; not the Piecewise that selects between them).
+
+    ``unconditional``: only those evaluated whatever the data (not inside a Piecewise's pieces).
+    """
+    found: set[sp.Basic] = set()
+    pending = [sp.sympify(e)]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, sp.Piecewise):
+            if unconditional:
+                continue
+        elif isinstance(node, sp.Function):
+            found.add(node)
+        pending.extend(node.args)
+    return found
+
+
+def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[str],
+                prepared: dict[str, int]) -> DensePlan | None:
+    """The two-pass plan of a kernel whose first regime is dense and pins the count (see :class:`DensePlan`)."""
+    index = next((i for i, b in enumerate(spec.branches) if b.dense), None)
+    if index is None or index != spec.edges or not spec.domain or spec.domain[0][1] != "count":
+        return None
+    dense, later = spec.branches[index], spec.branches[index + 1:]
+    used_later = set().union(*(_calls(e) for b in later for e in (*b.outputs, *(v for _, v in b.lets))))
+    # (A call the dense branch makes in only one piece of a Piecewise is not carried: pass 1 would then make it for
+    # every element.)
+    shared = _calls(sp.Add(*dense.outputs, evaluate=False), unconditional=True) & used_later
+    # The outermost shared calls only (an argument of a carried call need not be carried too).
+    outer = [c for c in shared if not any(c != other and other.has(c) for other in shared)]
+    outer.sort(key=sp.default_sort_key)
+    names = {call: sp.Symbol(f"c{k}") for k, call in enumerate(outer)}
+    inputs = set(spec.inputs)
+    per_gene = [(symbol.name, next(iter(value.free_symbols)).name, printer(value), printer(value))
+                for symbol, value in spec.lets if len(value.free_symbols) == 1 and value.free_symbols <= inputs]
+    carries = []
+    for call in outer:
+        position = prepared.get(getattr(call, "c_name", ""))
+        one_input = {entry[0]: entry for entry in per_gene}
+        if position is not None and (call.args[position] in inputs or call.args[position].name in one_input):
+            # The backend's nbk_<name>_prepared(args..., prep) reads a preparation of that argument (an input, or a
+            # let of one input): once per gene where it can, else per element (the same value either way: results
+            # do not depend on the layout).
+            argument = call.args[position].name
+            prep = f"{argument}_{call.c_name}_prep"
+            fallback = f"nbk_{call.c_name}_prepare({argument})"
+            if argument in one_input:  # a let of one input: once per gene from that input, else from the let
+                _, source, let_value, _ = one_input[argument]
+                value = f"nbk_{call.c_name}_prepare({let_value})"
+            else:
+                source, value = argument, fallback
+            if prep not in one_input:
+                per_gene.append((prep, source, value, fallback))
+            args = ", ".join(printer(a) for a in call.args)
+            carries.append((names[call].name, f"nbk_{call.c_name}_prepared({args}, {prep})"))
+        else:
+            carries.append((names[call].name, printer(call)))
+
+    def with_carries(branch: Branch) -> Branch:
+        return Branch(branch.condition, tuple(sp.sympify(o).xreplace(names) for o in branch.outputs), branch.note,
+                      tuple((n, sp.sympify(v).xreplace(names)) for n, v in branch.lets), branch.dense)
+
+    printed_dense = _print_branch(with_carries(dense), printer, False, known, {})
+    rest = tuple(_print_branch(with_carries(b), printer, i == len(later) - 1, known, {})
+                 for i, b in enumerate(later))
+    def reads(branches: tuple[Branch, ...], extra: tuple[sp.Basic, ...] = ()) -> set[sp.Basic]:
+        exprs = [*extra, *(e for b in branches for e in (b.condition, *b.outputs, *(v for _, v in b.lets)))]
+        return set().union(*(sp.sympify(e).free_symbols for e in exprs))
+
+    rest_reads = reads(later)
+    rest_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in rest_reads)
+    dense_reads = reads((dense,), tuple(outer)) | rest_reads
+    dense_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in dense_reads)
+    per_gene = [entry for entry in per_gene if entry[0] in dense_lets or entry[0].endswith("_prep")]
+    return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, tuple(per_gene))
 
 
 def _hoist(outputs: list[sp.Expr], inputs: tuple[sp.Symbol, ...], printer: Callable[[sp.Expr], str],
