@@ -44,10 +44,13 @@ class DensePlan:
 
     branch: PrintedBranch
     """The dense branch, reading the carries by name."""
-    carries: tuple[tuple[str, str], ...]
-    """(name, value): computed in pass 1 for every element, passed to pass 2."""
+    carries: tuple[tuple[str, str, str | None], ...]
+    """(name, value, exact): computed in pass 1 for every element, passed to pass 2. ``exact`` is set where the value
+    is the backend's prepared (faster) form, which may be non-finite where its preparation does not apply: pass 1
+    then leaves the element to pass 2, and pass 2 uses ``exact`` wherever the value it is handed is not finite."""
     rest: tuple[PrintedBranch, ...]
-    """The branches after the dense one, reading the carries and lets by name."""
+    """The dense branch again (for the elements pass 1 could not finish) and those after it, reading the carries and
+    lets by name."""
     rest_lets: tuple[str, ...]
     """Kernel lets the rest branches read (passed to pass 2 rather than recomputed)."""
     lets: tuple[str, ...]
@@ -151,23 +154,24 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
                 source, value = argument, fallback
             if prep not in one_input:
                 per_gene.append((prep, source, value, fallback))
-            args = ", ".join(printer(a) for a in call.args)
-            carries.append((names[call].name, f"nbk_{call.c_name}_prepared({args}, {prep})"))
+            args = ", ".join(printer(a) for i, a in enumerate(call.args) if i != position)
+            carries.append((names[call].name, f"nbk_{call.c_name}_prepared({args}, {prep})", printer(call)))
         else:
-            carries.append((names[call].name, printer(call)))
+            carries.append((names[call].name, printer(call), None))
 
     def with_carries(branch: Branch) -> Branch:
         return Branch(branch.condition, tuple(sp.sympify(o).xreplace(names) for o in branch.outputs), branch.note,
                       tuple((n, sp.sympify(v).xreplace(names)) for n, v in branch.lets), branch.dense)
 
     printed_dense = _print_branch(with_carries(dense), printer, False, known, {})
-    rest = tuple(_print_branch(with_carries(b), printer, i == len(later) - 1, known, {})
-                 for i, b in enumerate(later))
+    rest = tuple(_print_branch(with_carries(b), printer, i == len(later), known, {})
+                 for i, b in enumerate((dense, *later)))
+
     def reads(branches: tuple[Branch, ...], extra: tuple[sp.Basic, ...] = ()) -> set[sp.Basic]:
         exprs = [*extra, *(e for b in branches for e in (b.condition, *b.outputs, *(v for _, v in b.lets)))]
         return set().union(*(sp.sympify(e).free_symbols for e in exprs))
 
-    rest_reads = reads(later)
+    rest_reads = reads((dense, *later))
     rest_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in rest_reads)
     dense_reads = reads((dense,), tuple(outer)) | rest_reads
     dense_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in dense_reads)

@@ -301,16 +301,16 @@ static inline double nbk_log1pdiv(double a, double b) {
     return isinf(r) ? log(a) - log(b) : log1p(r);
 }
 
-/* 1/b for nbk_log1pdiv_prepared, computed once per gene: 0 (divide instead) where 1/b would not be a normal double. */
+/* 1/b for nbk_log1pdiv_prepared, computed once per gene; NaN where 1/b would not be a normal double. */
 static inline double nbk_log1pdiv_prepare(double b) {
-    return (b > 1e-300 && b < 1e300) ? 1.0 / b : 0.0;
+    return (b > 1e-300 && b < 1e300) ? 1.0 / b : NAN;
 }
 
-/* nbk_log1pdiv(a, b) given binv = nbk_log1pdiv_prepare(b): a * binv (one more rounding, under 1 ulp of the result)
- * costs less than a / b. */
-static inline double nbk_log1pdiv_prepared(double a, double b, double binv) {
-    const double r = binv != 0.0 ? a * binv : a / b;
-    return isinf(r) ? log(a) - log(b) : log1p(r);
+/* nbk_log1pdiv(a, b) given binv = nbk_log1pdiv_prepare(b): a multiplication (one more rounding, under 1 ulp of the
+ * result) instead of a division, and no test: NaN or inf where b is out of the prepared range or a * binv overflows,
+ * which the two-pass loops check (they then use nbk_log1pdiv). */
+static inline double nbk_log1pdiv_prepared(double a, double binv) {
+    return log1p(a * binv);
 }
 
 /* log(1 + e^z) without overflow. */
@@ -434,8 +434,14 @@ double nb_logpmf(double x, double mu, double theta) {
 
 
 /* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
-static inline double nbk_nb_logpmf_rest(double x, double mu, double theta, double c0) {
+static inline double nbk_nb_logpmf_rest(double x, double mu, double theta, double c0_hint) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
+        /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
+        const double c0 = c0_hint - c0_hint == 0.0 ? c0_hint : nbk_log1pdiv(mu, theta);
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            return -c0*theta;
+        }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
             return -c0*(theta + x) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
@@ -470,11 +476,11 @@ static void nbk_nb_logpmf_block(int64_t jn, const double *p_x, int64_t x_s1, con
             const double mu = p_mu[nbk_j];
             const double theta = p_theta[nbk_j];
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             o_logpmf[nbk_j] = -c0*theta;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((mu > 0.0) & (mu < INFINITY)) & ((theta > 0.0) & (theta < INFINITY)));
+            nbk_k += !((x == 0) & ((mu > 0.0) & (mu < INFINITY)) & ((theta > 0.0) & (theta < INFINITY)) & (c0 - c0 == 0.0));
         }
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {
@@ -482,11 +488,11 @@ static void nbk_nb_logpmf_block(int64_t jn, const double *p_x, int64_t x_s1, con
             const double mu = p_mu[nbk_j * mu_s1];
             const double theta = p_theta[nbk_j * theta_s1];
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             o_logpmf[nbk_j] = -c0*theta;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((mu > 0.0) & (mu < INFINITY)) & ((theta > 0.0) & (theta < INFINITY)));
+            nbk_k += !((x == 0) & ((mu > 0.0) & (mu < INFINITY)) & ((theta > 0.0) & (theta < INFINITY)) & (c0 - c0 == 0.0));
         }
     }
     for (int64_t nbk_q = 0; nbk_q < nbk_k; ++nbk_q) {
@@ -644,8 +650,14 @@ double nb_logpmf_logmu(double x, double log_mu, double theta) {
 
 
 /* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
-static inline double nbk_nb_logpmf_logmu_rest(double x, double log_mu, double theta, double mu, double c0) {
+static inline double nbk_nb_logpmf_logmu_rest(double x, double log_mu, double theta, double mu, double c0_hint) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
+        /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
+        const double c0 = c0_hint - c0_hint == 0.0 ? c0_hint : nbk_log1pdiv(mu, theta);
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            return -c0*theta;
+        }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
             return -c0*(theta + x) - nbk_lfact(x) + nbk_lpowrising(x, mu, theta);
@@ -687,12 +699,12 @@ static void nbk_nb_logpmf_logmu_block(int64_t jn, const double *p_x, int64_t x_s
             const double theta = p_theta[nbk_j];
             const double mu = g_mu ? g_mu[nbk_j] : exp(log_mu);
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             o_logpmf[nbk_j] = -c0*theta;
             s_mu[nbk_j] = mu;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((theta > 0.0) & (theta < INFINITY)));
+            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((theta > 0.0) & (theta < INFINITY)) & (c0 - c0 == 0.0));
         }
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {
@@ -701,12 +713,12 @@ static void nbk_nb_logpmf_logmu_block(int64_t jn, const double *p_x, int64_t x_s
             const double theta = p_theta[nbk_j * theta_s1];
             const double mu = g_mu ? g_mu[nbk_j] : exp(log_mu);
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             o_logpmf[nbk_j] = -c0*theta;
             s_mu[nbk_j] = mu;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((theta > 0.0) & (theta < INFINITY)));
+            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((theta > 0.0) & (theta < INFINITY)) & (c0 - c0 == 0.0));
         }
     }
     for (int64_t nbk_q = 0; nbk_q < nbk_k; ++nbk_q) {
@@ -1319,8 +1331,19 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
 
 
 /* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
-static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_theta, double mu, double theta, double c0, double *nll, double *grad_logmu, double *grad_logtheta) {
+static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_theta, double mu, double theta, double c0_hint, double *nll, double *grad_logmu, double *grad_logtheta) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
+        /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
+        const double c0 = c0_hint - c0_hint == 0.0 ? c0_hint : nbk_log1pdiv(mu, theta);
+        /* x = 0: -theta log1p(mu/theta) */
+        if (x == 0) {
+            const double t0 = mu/(mu + theta);
+            const double t1 = -t0;
+            *nll = c0*theta;
+            *grad_logmu = t0*theta;
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1))));
+            return;
+        }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
             const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
@@ -1392,7 +1415,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             const double mu = g_mu ? g_mu[nbk_j] : exp(log_mu);
             const double theta = g_theta ? g_theta[nbk_j] : exp(log_theta);
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             const double t0 = mu/(mu + theta);
             const double t1 = -t0;
             o_nll[nbk_j] = c0*theta;
@@ -1402,7 +1425,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             s_theta[nbk_j] = theta;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0)));
+            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0)) & (c0 - c0 == 0.0));
         }
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {
@@ -1412,7 +1435,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             const double mu = g_mu ? g_mu[nbk_j] : exp(log_mu);
             const double theta = g_theta ? g_theta[nbk_j] : exp(log_theta);
             const double theta_log1pdiv_prep = g_theta_log1pdiv_prep ? g_theta_log1pdiv_prep[nbk_j] : nbk_log1pdiv_prepare(theta);
-            const double c0 = nbk_log1pdiv_prepared(mu, theta, theta_log1pdiv_prep);
+            const double c0 = nbk_log1pdiv_prepared(mu, theta_log1pdiv_prep);
             const double t0 = mu/(mu + theta);
             const double t1 = -t0;
             o_nll[nbk_j] = c0*theta;
@@ -1422,7 +1445,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             s_theta[nbk_j] = theta;
             s_c0[nbk_j] = c0;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0)));
+            nbk_k += !((x == 0) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0)) & (c0 - c0 == 0.0));
         }
     }
     for (int64_t nbk_q = 0; nbk_q < nbk_k; ++nbk_q) {

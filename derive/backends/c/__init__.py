@@ -37,5 +37,6 @@ BACKEND = Backend(
     outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
     two_pass=True,
     prepared={"log1pdiv": 1},
-    filters={"double": double_literal("NAN"), "estrin": estrin},
+    filters={"double": double_literal("NAN"), "estrin": estrin,
+             "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
 )
