@@ -196,6 +196,42 @@ class PsilogDiffR(PrimitiveBase):
         return sp.polygamma(0, n + z) - sp.polygamma(0, z) - sp.log(1 + n / z) - n / (2 * z * (n + z))
 
 
+class ScoreTheta(PrimitiveBase):
+    """psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) (the theta-score), given a + b = it.
+
+    a and b are the two parts of a stable double-precision form of the score (e.g. RisingRecipDev and Log1pmx).
+    Where the gradient changes sign they cancel, and each part's few-ulp error becomes a large relative one: there
+    (|a + b| < REFINE_BELOW (|a| + |b|), derive/series.py) the implementation recomputes the same two parts in x87
+    long double where the platform has it (2^-64), and where they cancel even further (or without such a long
+    double) in double-double (about 2^-104); elsewhere it returns a + b. The definition does not depend on a and b:
+    they are the value itself, computed in double precision, which the implementation only refines.
+    """
+
+    nargs = 5
+    c_name = "scoretheta"
+
+    @classmethod
+    def definition(cls, a: sp.Expr, b: sp.Expr, x: sp.Expr, mu: sp.Expr, theta: sp.Expr) -> sp.Expr:
+        return (sp.polygamma(0, x + theta) - sp.polygamma(0, theta) + sp.log(theta / (theta + mu))
+                + (mu - x) / (theta + mu))
+
+
+class GaussLogpdf(PrimitiveBase):
+    """-log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2), given a + b = it (a the log term, b the quadratic one).
+
+    Where the density is near 1 the two terms cancel, and log(2 pi sigma2) of an argument near 1 has an absolute
+    error of an ulp: there (|a + b| < REFINE_BELOW (|a| + |b| + 1/2)) the implementation recomputes both terms in
+    double-double, elsewhere it returns a + b.
+    """
+
+    nargs = 5
+    c_name = "gausslogpdf"
+
+    @classmethod
+    def definition(cls, a: sp.Expr, b: sp.Expr, x: sp.Expr, mu: sp.Expr, sigma2: sp.Expr) -> sp.Expr:
+        return -sp.log(2 * sp.pi * sigma2) / 2 - (x - mu) ** 2 / (2 * sigma2)
+
+
 class Log1pDiv(PrimitiveBase):
     """log(1 + a/b) for a, b > 0: log1p where a/b is a double, log(a) - log(b) where the quotient overflows."""
 
@@ -222,7 +258,7 @@ Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
     Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev,
-    GradThetaLead, Log1pmx4, PsilogDiffR, Log1pDiv, Softplus,
+    GradThetaLead, Log1pmx4, PsilogDiffR, ScoreTheta, GaussLogpdf, Log1pDiv, Softplus,
 )
 
 

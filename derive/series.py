@@ -24,6 +24,26 @@ DEVIANCE_SERIES_BELOW = sp.Rational(1, 4)
 REMAINDER_SERIES_BELOW = sp.Rational(1, 2)
 #: Counts below this use the short exact sum for log Gamma(x+theta) - log Gamma(theta) - x log theta.
 SMALL_COUNT = 16
+#: A sum a + b of two double-precision parts is recomputed in extended precision when |a + b| is below this fraction
+#: of |a| + |b| (+ 1/2 for a log of an argument near 1, see GaussLogpdf): the theta-score's parts beyond the small
+#: counts carry up to ~30 ulps of |a| + |b| (the digamma recurrence and log(q) - s cancel internally), so beyond a
+#: cancellation of ~30 they could miss the 1e-13 goal; 16 leaves a factor ~2.
+REFINE_BELOW = sp.Rational(1, 16)
+#: The same for the theta-score's small-count parts (an exact short sum and Log1pmx): at most ~12 ulps of |a| + |b|.
+REFINE_BELOW_SMALL_COUNT = sp.Rational(1, 32)
+#: The same for the Gaussian log-density's two terms: at most ~1.5 ulps of |a| + |b| + 1/2, against the 1e-14 goal.
+REFINE_BELOW_GAUSSIAN = sp.Rational(1, 32)
+#: Long-double (x87, 64-bit mantissa) series: terms kept down to this size relative to the leading one.
+TAIL_LD = sp.Rational(1, 2**70)
+#: Decimal digits of the long-double coefficients (a 64-bit mantissa needs 21 for a correctly rounded read-back).
+LD_DIGITS = 25
+#: Double-double (~2^-104) series: terms are kept down to this size relative to the leading one.
+TAIL_DD = sp.Rational(1, 2**110)
+#: Double-double logarithms reduce their argument m in [1/sqrt 2, sqrt 2) to m/c, c = 1 + i/DD_LOG_STEPS the nearest
+#: table point, so that the atanh series needs few terms.
+DD_LOG_STEPS = 64
+#: Smallest argument of the double-double digamma series (below it: the recurrence psi(z) = psi(z+1) - 1/z).
+DD_ASYMPTOTIC_FROM = 16
 
 _v = sp.Symbol("v")
 
@@ -50,6 +70,34 @@ class Coefficients:
     stirlerr_int: tuple[float, ...]
     """Stirling remainder S(n) for 1 <= n < TABLE_SIZE (index 0 unused, NaN)."""
     log_sqrt_2pi: float
+    dd_atanh: tuple[tuple[float, float], ...] = ()
+    """1/(2j+1), j >= 1, as double-double (hi, lo): log((1+v)/(1-v)) = 2 v (1 + sum_j dd_atanh[j-1] v^(2j)),
+    enough terms for v = (m - c)/(m + c) with m in [1/sqrt 2, sqrt 2) and c its nearest table point, to TAIL_DD."""
+    dd_log_table: tuple[tuple[float, float, float, float], ...] = ()
+    """For i = dd_log_first, dd_log_first + 1, ...: (log c, log1pmx(c - 1)) as double-double, c = 1 + i/DD_LOG_STEPS."""
+    dd_log_first: int = 0
+    dd_log_steps: int = DD_LOG_STEPS
+    dd_digamma: tuple[tuple[float, float], ...] = ()
+    """B_{2k}/(2k) as double-double: psi(z) - log z + 1/(2z) ~ -sum_k dd_digamma[k-1] / z^(2k) for
+    z >= DD_ASYMPTOTIC_FROM."""
+    ld_atanh: tuple[str, ...] = ()
+    """1/(2j+1), j >= 1, as decimal text for long double: the atanh tail of Log1pmx for |t| < DEVIANCE_SERIES_BELOW
+    to TAIL_LD."""
+    ld_digamma: tuple[str, ...] = ()
+    """B_{2k}/(2k) as decimal text for long double: psi(z) - log z + 1/(2z) ~ -sum_k ld_digamma[k-1] / z^(2k) for
+    z >= ASYMPTOTIC_FROM, to TAIL_LD."""
+    ld_digits: int = LD_DIGITS
+    ld_2pi: str = ""
+    dd_atanh_exact: int = 0
+    """How many leading dd_atanh terms need double-double arithmetic (the others are below 2^-56 of the sum)."""
+    dd_digamma_exact: int = 0
+    """The same for dd_digamma (relative to the leading 1/(2z) at DD_ASYMPTOTIC_FROM)."""
+    dd_ln2: tuple[float, float] = (0.0, 0.0)
+    dd_2pi: tuple[float, float] = (0.0, 0.0)
+    refine_below: float = float(REFINE_BELOW)
+    refine_below_small_count: float = float(REFINE_BELOW_SMALL_COUNT)
+    refine_below_gaussian: float = float(REFINE_BELOW_GAUSSIAN)
+    dd_asymptotic_from: int = DD_ASYMPTOTIC_FROM
     asymptotic_from: int = ASYMPTOTIC_FROM
     table_size: int = TABLE_SIZE
     deviance_series_below: float = float(DEVIANCE_SERIES_BELOW)
@@ -91,6 +139,78 @@ def _atanh_terms(below: sp.Rational) -> list[sp.Rational]:
         order += 2
 
 
+def _to_double_double(value: sp.Expr) -> tuple[float, float]:
+    """(hi, lo): hi the double nearest to value, lo the double nearest to value - hi (about 2^-106 relative)."""
+    exact = sp.N(value, 60)
+    hi = float(sp.Float(exact, 60))
+    return hi, float(sp.Float(sp.N(exact - sp.Float(hi, 60), 60), 60))
+
+
+#: Table points i (c = 1 + i/DD_LOG_STEPS) nearest to every m in [1/sqrt 2, sqrt 2).
+_LOG_TABLE = range(int(sp.floor((1 / sp.sqrt(2) - 1) * DD_LOG_STEPS)),
+                   int(sp.ceiling((sp.sqrt(2) - 1) * DD_LOG_STEPS)) + 1)
+#: The largest |v| = |m - c|/(m + c) after the table reduction (|m - c| <= 1/(2 DD_LOG_STEPS), m + c >= sqrt 2 - that).
+_DD_V_BOUND = sp.Rational(1, 2 * DD_LOG_STEPS) / (sp.sqrt(2) - sp.Rational(1, 2 * DD_LOG_STEPS))
+
+
+def _dd_atanh_terms() -> list[sp.Rational]:
+    """1/(2j+1) for j >= 1 until the term times v^(2j) is below TAIL_DD at |v| = _DD_V_BOUND."""
+    v2 = _DD_V_BOUND**2
+    terms = []
+    for j in range(1, 80):
+        terms.append(sp.Rational(1, 2 * j + 1))
+        if sp.N(v2**j / (2 * j + 1), 30) < TAIL_DD:
+            return terms
+    raise ArithmeticError("the atanh series does not reach TAIL_DD")
+
+
+def _dd_digamma_terms() -> list[sp.Rational]:
+    """B_{2k}/(2k) until the term at DD_ASYMPTOTIC_FROM is below TAIL_DD (the asymptotic series' smallest term
+    there is far smaller, ~e^(-2 pi z): it converges that far before it diverges)."""
+    terms = []
+    for k in range(1, 60):
+        coefficient = sp.bernoulli(2 * k) / (2 * k)
+        terms.append(coefficient)
+        if abs(coefficient) / sp.Integer(DD_ASYMPTOTIC_FROM) ** (2 * k) < TAIL_DD:
+            return terms
+    raise ArithmeticError("the digamma series does not reach TAIL_DD")
+
+
+def _ld_text(value: sp.Expr) -> str:
+    return sp.Float(sp.N(value, LD_DIGITS + 5), LD_DIGITS + 5).__format__(f".{LD_DIGITS}e")
+
+
+def _ld_atanh_terms() -> list[sp.Rational]:
+    """1/(2j+1) for j >= 1 until the term is below TAIL_LD at |v| = t/(2+t), |t| = DEVIANCE_SERIES_BELOW."""
+    v2 = (DEVIANCE_SERIES_BELOW / (2 - DEVIANCE_SERIES_BELOW)) ** 2
+    terms = []
+    for j in range(1, 80):
+        terms.append(sp.Rational(1, 2 * j + 1))
+        if v2**j / (2 * j + 1) < TAIL_LD:
+            return terms
+    raise ArithmeticError("the atanh series does not reach TAIL_LD")
+
+
+def _ld_digamma_terms() -> list[sp.Rational]:
+    """B_{2k}/(2k) until the term at ASYMPTOTIC_FROM is below TAIL_LD of the leading 1/(2z)."""
+    terms = []
+    for k in range(1, 60):
+        coefficient = sp.bernoulli(2 * k) / (2 * k)
+        terms.append(coefficient)
+        if abs(coefficient) * 2 * ASYMPTOTIC_FROM / sp.Integer(ASYMPTOTIC_FROM) ** (2 * k) < TAIL_LD:
+            return terms
+    raise ArithmeticError("the digamma series does not reach TAIL_LD")
+
+
+#: Series terms below this fraction of the leading one are summed in double precision (error ~2^-109).
+DD_EXACT_ABOVE = sp.Rational(1, 2**56)
+
+
+def _exact_terms(sizes: list[sp.Expr]) -> int:
+    """How many leading terms are at least DD_EXACT_ABOVE (the sizes decrease)."""
+    return sum(1 for size in sizes if sp.N(size, 30) >= DD_EXACT_ABOVE)
+
+
 @cache
 def coefficients() -> Coefficients:
     log_sqrt_2pi = sp.log(2 * sp.pi) / 2
@@ -107,4 +227,17 @@ def coefficients() -> Coefficients:
         lfact=tuple(_to_double(v) for v in lfact),
         stirlerr_int=(float("nan"),) + tuple(_to_double(v) for v in stirlerr_int),
         log_sqrt_2pi=_to_double(log_sqrt_2pi),
+        dd_atanh=tuple(_to_double_double(c) for c in _dd_atanh_terms()),
+        dd_digamma=tuple(_to_double_double(c) for c in _dd_digamma_terms()),
+        ld_atanh=tuple(_ld_text(c) for c in _ld_atanh_terms()),
+        ld_digamma=tuple(_ld_text(c) for c in _ld_digamma_terms()),
+        ld_2pi=_ld_text(2 * sp.pi),
+        dd_atanh_exact=_exact_terms([c * _DD_V_BOUND ** (2 * j) for j, c in enumerate(_dd_atanh_terms(), 1)]),
+        dd_log_table=tuple(_to_double_double(sp.log(c)) + _to_double_double(sp.log(c) - (c - 1))
+                           for c in (1 + sp.Rational(i, DD_LOG_STEPS) for i in _LOG_TABLE)),
+        dd_log_first=_LOG_TABLE.start,
+        dd_digamma_exact=_exact_terms([abs(c) * 2 * DD_ASYMPTOTIC_FROM / sp.Integer(DD_ASYMPTOTIC_FROM) ** (2 * k)
+                                       for k, c in enumerate(_dd_digamma_terms(), 1)]),
+        dd_ln2=_to_double_double(sp.log(2)),
+        dd_2pi=_to_double_double(2 * sp.pi),
     )

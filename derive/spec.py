@@ -318,12 +318,13 @@ def _poisson_logpmf() -> KernelSpec:
                                    ("poisson.logpmf", "stable.poisson_logpmf_deviance")), "cp", regimes=2)
 
 
-def _gaussian(name: str, source: str, doc: str) -> KernelSpec:
+def _gaussian(name: str, source: str, doc: str, plain: str = "") -> KernelSpec:
     branches = [
         _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(SIGMA2) | (SIGMA2 <= 0), 1),
         Branch(sp.true, (kernel_expr(source),), doc),
     ]
-    return _with_domain(KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), (source,)), "rrp",
+    sources = (plain, source) if plain else (source,)
+    return _with_domain(KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), sources), "rrp",
                         regimes=1)
 
 
@@ -348,7 +349,7 @@ def kernel_specs() -> tuple[KernelSpec, ...]:
         _fused(),
         _p_zero(),
         _poisson_logpmf(),
-        _gaussian("gaussian_logpdf", "gauss.loglik", "Gaussian log-density."),
+        _gaussian("gaussian_logpdf", "stable.gaussian_logpdf", "Gaussian log-density.", plain="gauss.loglik"),
         _gaussian("gaussian_nll_grad_mu", "gauss.grad_mu", "d(-log N(x; mu, sigma2))/d mu."),
         _plain("mse", "mse.loss", (X, MU), "(x - mu)^2."),
         _plain("mse_grad_mu", "mse.grad_mu", (X, MU), "d (x - mu)^2 / d mu."),

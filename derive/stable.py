@@ -11,7 +11,8 @@ Why each form exists (the plain formula's failure it removes):
 - the deviance (saddle-point) form: for large counts and means every log Gamma is ~x log x while the answer is
   ~log x; writing the log-PMF as Stirling remainders and two non-negative deviances keeps only small terms.
 - the theta-gradient: psi(x+theta) - psi(theta) - log1p(mu/theta) + (mu-x)/(theta+mu) cancels to O(1/theta^2);
-  PsilogDiff and Log1pmx carry exactly that residue.
+  PsilogDiff and Log1pmx carry exactly that residue. Where the gradient changes sign these two parts cancel in turn:
+  ScoreTheta refines their sum there (and GaussLogpdf the Gaussian log-density's two terms where the density is 1).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sympy as sp
 
 from derive.primitives import (
     Dev1p,
+    GaussLogpdf,
     GradThetaLead,
     Lfact,
     Log1pDiv,
@@ -30,6 +32,7 @@ from derive.primitives import (
     PsilogDiff,
     PsilogDiffR,
     RisingRecipDev,
+    ScoreTheta,
     Softplus,
     Stirlerr,
     StirlerrCount,
@@ -38,7 +41,7 @@ from derive.primitives import (
 from derive.registry import derivation, expr, register
 from derive.series import DEVIANCE_SERIES_BELOW
 from derive.steps import Chain, Derivation
-from derive.symbols import eta, lam, mu, theta, x, x_pos
+from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
 HALF = sp.Rational(1, 2)
 
@@ -130,10 +133,17 @@ def nb_nll_grad_theta() -> Derivation:
     chain.rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
                   "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
                   "log1p(s), s = (x-mu)/(theta+mu): the O(1/theta) parts cancel exactly, leaving log1p(s) - s")
+    lets = dict(DEVIANCE_LETS[:1])
     chain.rewrite_where(-(_log1pmx_given_log(s, sp.log(q)) + PsilogDiff(x, theta)),
                         "away from s = 0 take log(1 + s) = log q, q = (x+theta)/(theta+mu), not from the rounded s",
-                        dict(DEVIANCE_LETS[:1]))
+                        lets)
+    chain.rewrite_where(-ScoreTheta(PsilogDiff(x, theta), _log1pmx_given_log(s, sp.log(q)), x, mu, theta),
+                        _REFINE_WHY, lets, operation=lambda e: e.subs(lets))
     return chain.build()
+
+
+_REFINE_WHY = ("the two parts cancel where the gradient changes sign: ScoreTheta returns their sum, recomputed in "
+               "extended precision (long double, then double-double) where it is small next to them")
 
 
 @register("stable.nb_nll_grad_theta_asymptotic")
@@ -160,12 +170,27 @@ def nb_nll_grad_theta_small() -> Derivation:
                  "as mu -> 0 or theta -> infinity")
         .rewrite(-(RisingRecipDev(x, theta, mu) + _log1pmx_given_log(-mu / (theta + mu), -Log1pDiv(mu, theta))),
                  "away from t = 0 take log(1 + t) = -log1p(mu/theta), exact even where mu >> theta")
+        .rewrite(-ScoreTheta(RisingRecipDev(x, theta, mu), _log1pmx_given_log(-mu / (theta + mu), -Log1pDiv(mu, theta)),
+                             x, mu, theta), _REFINE_WHY)
         .build()
     )
 
 
 r = sp.Symbol("r", real=True)
 """r = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is)."""
+
+
+@register("stable.gaussian_logpdf")
+def gaussian_logpdf() -> Derivation:
+    log_term, square_term = -sp.log(2 * sp.pi * sigma2) / 2, -(x - mu) ** 2 / (2 * sigma2)
+    return (
+        _start(Chain("stable.gaussian_logpdf", "Gaussian log-density (stable where the density is near 1)",
+                     section="3.1"), "gauss.loglik")
+        .rewrite(GaussLogpdf(log_term, square_term, x, mu, sigma2),
+                 "the two terms cancel where the density is near 1 (and log(2 pi sigma2) has an ulp of absolute "
+                 "error there): GaussLogpdf returns their sum, recomputed in double-double where it is small")
+        .build()
+    )
 
 
 @register("stable.nb_nll_grad_mu")
