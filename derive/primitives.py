@@ -211,6 +211,15 @@ class ScoreTheta(PrimitiveBase):
     c_name = "scoretheta"
 
     @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr, *rest: sp.Expr):
+        # With one part zero there is nothing to cancel: the other part is the value (at x = 0, a sum over k < x).
+        if a == 0:
+            return b
+        if b == 0:
+            return a
+        return None
+
+    @classmethod
     def definition(cls, a: sp.Expr, b: sp.Expr, x: sp.Expr, mu: sp.Expr, theta: sp.Expr) -> sp.Expr:
         return (sp.polygamma(0, x + theta) - sp.polygamma(0, theta) + sp.log(theta / (theta + mu))
                 + (mu - x) / (theta + mu))

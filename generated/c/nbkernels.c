@@ -1477,7 +1477,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t1 = mu/(mu + theta);
             *nll = t0*theta;
             *grad_logmu = t1*theta;
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1)), 0, mu, theta)));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1))));
             return;
         }
     }
@@ -1490,7 +1490,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t1 = mu/(mu + theta);
             *nll = t0*theta;
             *grad_logmu = t1*theta;
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1)), 0, mu, theta)));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1))));
             return;
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
@@ -1645,7 +1645,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t1 = mu/(mu + theta);
         *nll = t0*theta;
         *grad_logmu = t1*theta;
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1)), 0, mu, theta)));
+        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t1 < 1.0/4.0) ? (nbk_log1pmx(-t1)) : (-t0 + t1))));
         return;
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
@@ -1702,7 +1702,7 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t1 = -t0;
             *nll = c0*theta;
             *grad_logmu = t0*theta;
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1)), 0, mu, theta)));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1))));
             return;
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
@@ -1781,7 +1781,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             const double t1 = -t0;
             o_nll[nbk_j] = c0*theta;
             o_grad_logmu[nbk_j] = t0*theta;
-            o_grad_logtheta[nbk_j] = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1)), 0, mu, theta)));
+            o_grad_logtheta[nbk_j] = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1))));
             s_mu[nbk_j] = mu;
             s_theta[nbk_j] = theta;
             s_c0[nbk_j] = c0;
@@ -1801,7 +1801,7 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
             const double t1 = -t0;
             o_nll[nbk_j] = c0*theta;
             o_grad_logmu[nbk_j] = t0*theta;
-            o_grad_logtheta[nbk_j] = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*nbk_scoretheta(0, ((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1)), 0, mu, theta)));
+            o_grad_logtheta[nbk_j] = ((theta > 1e+150) ? ((1.0/2.0)*pow(mu, 2)/theta) : (-theta*((t0 < 1.0/4.0) ? (nbk_log1pmx(t1)) : (-c0 - t1))));
             s_mu[nbk_j] = mu;
             s_theta[nbk_j] = theta;
             s_c0[nbk_j] = c0;

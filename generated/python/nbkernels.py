@@ -1334,7 +1334,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
         t1 = mu_/(mu_ + theta_)
         nll[...] = t0*theta_
         grad_logmu[...] = t1*theta_
-        grad_logtheta[...] = np.select([theta_ > 1e+150,True], [(0.5)*mu_**2/theta_,-theta_*_scoretheta(0, np.select([t1 < 1/4,True], [_log1pmx(-t1),-t0 + t1], default=np.nan), 0, mu_, theta_)], default=np.nan)
+        grad_logtheta[...] = np.select([theta_ > 1e+150,True], [(0.5)*mu_**2/theta_,-theta_*np.select([t1 < 1/4,True], [_log1pmx(-t1),-t0 + t1], default=np.nan)], default=np.nan)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
