@@ -160,14 +160,15 @@ class RoundTrip:
         expr = parsed.xreplace({s: symbol(s) for s in parsed.atoms(sp.Symbol)})
         expr = expr.replace(lambda e: isinstance(e, sp.log) and len(e.args) == 2,
                             lambda e: sp.log(e.args[0]) / sp.log(e.args[1]))
-        calls = {f for f in expr.atoms(sp.Function) if isinstance(f.func, sp.core.function.UndefinedFunction)}
-        mapping = {}
-        for call in calls:
-            name = call.func.__name__
+        def call(e: sp.Basic) -> sp.Basic:
+            name = e.func.__name__
             target = self.placeholders.get(name) or self.functions.get(name)
             assert target is not None, f"parsed an unknown function {name}"
-            mapping[call] = target(*call.args)
-        return expr.xreplace(mapping) if mapping else expr
+            return target(*e.args)
+
+        # bottom up, so that a call inside another call's arguments is mapped too
+        return expr.replace(lambda e: isinstance(e, sp.Function)
+                            and isinstance(e.func, sp.core.function.UndefinedFunction), call)
 
 
 def _value(symbol: sp.Basic, rng: random.Random) -> sp.Expr:
