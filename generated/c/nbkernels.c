@@ -794,7 +794,8 @@ double nb_logpmf(double x, double mu, double theta) {
 }
 
 
-/* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
+/* Pass 2 of the array loop, for the elements pass 1 left: the regimes (the dense one again, for elements whose
+ * prepared values were not finite), given the lets and carries pass 1 computed. */
 static inline double nbk_nb_logpmf_rest(double x, double mu, double theta, double c0_hint) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
@@ -899,17 +900,34 @@ void nb_logpmf_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int6
 
 void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, int64_t x_s1, const double *mu, int64_t mu_s0, int64_t mu_s1, const double *theta, int64_t theta_s0, int64_t theta_s1, double *out) {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n0 * n1 >= NBK_PARALLEL_FROM)
+#pragma omp parallel if (n0 * n1 >= NBK_PARALLEL_FROM)
 #endif
-    for (int64_t i = 0; i < n0; ++i) {
-        double total = 0.0;
+    {
+        /* This thread's band of rows (each row's sum is one thread's: no column split here). */
+        int64_t i0 = 0, i1 = n0;
+#ifdef _OPENMP
+        const int64_t threads = omp_get_num_threads(), id = omp_get_thread_num();
+        i0 = n0 * id / threads;
+        i1 = n0 * (id + 1) / threads;
+#endif
         double values[NBK_CHUNK];
+        double h_theta_log1pdiv_prep[NBK_CHUNK];
+        for (int64_t i = i0; i < i1; ++i) out[i] = 0.0;
+        /* As the array loop: column segments outside; each row's sum runs over its segments in order. */
         for (int64_t jc = 0; jc < n1; jc += NBK_CHUNK) {
             const int64_t jn = n1 - jc < NBK_CHUNK ? n1 - jc : NBK_CHUNK;
-            nbk_nb_logpmf_block(jn, x + i * x_s0 + jc * x_s1, x_s1, mu + i * mu_s0 + jc * mu_s1, mu_s1, theta + i * theta_s0 + jc * theta_s1, theta_s1, NULL, values);
-            for (int64_t jj = 0; jj < jn; ++jj) total -= values[jj];
+            const double *g_theta_log1pdiv_prep = NULL;
+            if (theta_s0 == 0) {  /* theta is the same in every row: theta_log1pdiv_prep once per column */
+                for (int64_t jj = 0; jj < jn; ++jj) h_theta_log1pdiv_prep[jj] = nbk_nb_logpmf_theta_log1pdiv_prep(theta[(jc + jj) * theta_s1]);
+                g_theta_log1pdiv_prep = h_theta_log1pdiv_prep;
+            }
+            for (int64_t i = i0; i < i1; ++i) {
+                nbk_nb_logpmf_block(jn, x + i * x_s0 + jc * x_s1, x_s1, mu + i * mu_s0 + jc * mu_s1, mu_s1, theta + i * theta_s0 + jc * theta_s1, theta_s1, g_theta_log1pdiv_prep, values);
+                double total = out[i];
+                for (int64_t jj = 0; jj < jn; ++jj) total -= values[jj];
+                out[i] = total;
+            }
         }
-        out[i] = total;
     }
 }
 
@@ -1010,7 +1028,8 @@ double nb_logpmf_logmu(double x, double log_mu, double theta) {
 }
 
 
-/* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
+/* Pass 2 of the array loop, for the elements pass 1 left: the regimes (the dense one again, for elements whose
+ * prepared values were not finite), given the lets and carries pass 1 computed. */
 static inline double nbk_nb_logpmf_logmu_rest(double x, double log_mu, double theta, double mu, double c0_hint) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
@@ -1691,7 +1710,8 @@ void nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double
 }
 
 
-/* Pass 2 of the array loop: the branches after the dense one, given the lets and carries pass 1 computed. */
+/* Pass 2 of the array loop, for the elements pass 1 left: the regimes (the dense one again, for elements whose
+ * prepared values were not finite), given the lets and carries pass 1 computed. */
 static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_theta, double mu, double theta, double c0_hint, double *nll, double *grad_logmu, double *grad_logtheta) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
         /* pass 1's prepared c0 is not finite where its preparation does not apply: the exact form then */
