@@ -161,7 +161,10 @@ class GradThetaLead(PrimitiveBase):
     """x/(2 theta (x+theta)) - s^2/2 + s^3/3, s = (x-mu)/(theta+mu): the leading part of the theta-gradient.
 
     Its terms cancel where the gradient changes sign (about one standard deviation from the mean); the
-    implementation forms the numerator over (theta+mu)^3 with error-free (double-double) products.
+    implementation forms the numerator over (theta+mu)^3 with error-free (double-double) products. Beyond theta = 2^47
+    that keeps too few digits near the zero (the numerator's terms are ~x theta^3, the result ~theta^2 x): there the
+    numerator is expanded in powers of theta, each coefficient formed from x, mu and x - mu alone, and beyond 1e50
+    (theta^5 would overflow) it is the series (x - (x-mu)^2)/(2 theta^2) + c3/theta^3.
     """
 
     nargs = 3
@@ -225,6 +228,28 @@ class ScoreTheta(PrimitiveBase):
                 + (mu - x) / (theta + mu))
 
 
+class ScoreThetaAsymptotic(PrimitiveBase):
+    """The theta-score (as ScoreTheta), given a + b + c = it: the three parts of its asymptotic split near its zero.
+
+    a, b and c are GradThetaLead(x, mu, theta), Log1pmx4(s) and PsilogDiffR(x, theta), s = (x-mu)/(theta+mu), each
+    accurate to a few ulps of itself. Where the gradient changes sign they cancel (|a + b + c| < REFINE_BELOW_ASYMPTOTIC
+    (|a| + |b| + |c|), derive/series.py): there the implementation recomputes the score in double-double as
+    x/(2 theta (x+theta)) + PsilogDiffR(x, theta) + Log1pmx(s), PsilogDiffR as (p - q) times a divided difference of
+    the digamma series, p = 1/theta^2, q = 1/(x+theta)^2. No digamma of size log theta is subtracted, so only the final
+    sum cancels and the precision does not depend on theta (up to theta ~ 1e154, where its products would overflow and
+    the double sum is kept). Below theta = 16 (DD_ASYMPTOTIC_FROM), where that series does not reach double-double
+    precision, it recomputes as ScoreTheta does. Elsewhere it returns a + b + c. As for ScoreTheta, the definition does
+    not depend on the parts.
+    """
+
+    nargs = 6
+    c_name = "scorethetaasym"
+
+    @classmethod
+    def definition(cls, a: sp.Expr, b: sp.Expr, c: sp.Expr, x: sp.Expr, mu: sp.Expr, theta: sp.Expr) -> sp.Expr:
+        return ScoreTheta.definition(a, b, x, mu, theta)
+
+
 class GaussLogpdf(PrimitiveBase):
     """-log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2), given a + b = it (a the log term, b the quadratic one).
 
@@ -267,7 +292,7 @@ Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
     Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev,
-    GradThetaLead, Log1pmx4, PsilogDiffR, ScoreTheta, GaussLogpdf, Log1pDiv, Softplus,
+    GradThetaLead, Log1pmx4, PsilogDiffR, ScoreTheta, ScoreThetaAsymptotic, GaussLogpdf, Log1pDiv, Softplus,
 )
 
 

@@ -31,6 +31,11 @@ SMALL_COUNT = 16
 REFINE_BELOW = sp.Rational(1, 16)
 #: The same for the theta-score's small-count parts (an exact short sum and Log1pmx): at most ~12 ulps of |a| + |b|.
 REFINE_BELOW_SMALL_COUNT = sp.Rational(1, 32)
+#: The same for the theta-score's asymptotic split near its zero (ScoreThetaAsymptotic: GradThetaLead, Log1pmx4 and
+#: PsilogDiffR), three parts each within a few ulps of itself (measured against mpmath: ~3, ~10 with the rounding of s,
+#: ~5), their double sum within ~6 ulps of |a| + |b| + |c|: the goal holds down to a cancellation of
+#: 1e-13/(6 * 2^-53) ~ 1/150; 1/64 allows ~14 ulps, a factor ~2 over what was measured.
+REFINE_BELOW_ASYMPTOTIC = sp.Rational(1, 64)
 #: The same for the Gaussian log-density's two terms: at most ~1.5 ulps of |a| + |b| + 1/2, against the 1e-14 goal.
 REFINE_BELOW_GAUSSIAN = sp.Rational(1, 32)
 #: Long-double (x87, 64-bit mantissa) series: terms kept down to this size relative to the leading one.
@@ -72,7 +77,8 @@ class Coefficients:
     log_sqrt_2pi: float
     dd_atanh: tuple[tuple[float, float], ...] = ()
     """1/(2j+1), j >= 1, as double-double (hi, lo): log((1+v)/(1-v)) = 2 v (1 + sum_j dd_atanh[j-1] v^(2j)),
-    enough terms for v = (m - c)/(m + c) with m in [1/sqrt 2, sqrt 2) and c its nearest table point, to TAIL_DD."""
+    enough terms for v = (m - c)/(m + c) with m in [1/sqrt 2, sqrt 2) and c its nearest table point, to TAIL_DD of the
+    lead the sum is added to (1 in log, down to |t|/2 in log1p(t) - t)."""
     dd_log_table: tuple[tuple[float, float, float, float], ...] = ()
     """For i = dd_log_first, dd_log_first + 1, ...: (log c, log1pmx(c - 1)) as double-double, c = 1 + i/DD_LOG_STEPS."""
     dd_log_first: int = 0
@@ -92,11 +98,18 @@ class Coefficients:
     """How many leading dd_atanh terms need double-double arithmetic (the others are below 2^-56 of the sum)."""
     dd_digamma_exact: int = 0
     """The same for dd_digamma (relative to the leading 1/(2z) at DD_ASYMPTOTIC_FROM)."""
+    dd_psir: tuple[tuple[float, float], ...] = ()
+    """B_{2k}/(2k) as double-double for the digamma remainder's divided difference
+    sum_k dd_psir[k-1] (p^k - q^k)/(p - q), p = 1/theta^2 > q = 1/(x+theta)^2, theta >= DD_ASYMPTOTIC_FROM: enough terms
+    that the k-th bound k |c_k| p^(k-1) is below TAIL_DD of the first."""
+    dd_psir_exact: int = 0
+    """How many leading dd_psir terms need double-double arithmetic (the others are below 2^-56 of the first)."""
     dd_ln2: tuple[float, float] = (0.0, 0.0)
     dd_2pi: tuple[float, float] = (0.0, 0.0)
     refine_below: float = float(REFINE_BELOW)
     refine_below_small_count: float = float(REFINE_BELOW_SMALL_COUNT)
     refine_below_gaussian: float = float(REFINE_BELOW_GAUSSIAN)
+    refine_below_asymptotic: float = float(REFINE_BELOW_ASYMPTOTIC)
     dd_asymptotic_from: int = DD_ASYMPTOTIC_FROM
     asymptotic_from: int = ASYMPTOTIC_FROM
     table_size: int = TABLE_SIZE
@@ -153,13 +166,23 @@ _LOG_TABLE = range(int(sp.floor((1 / sp.sqrt(2) - 1) * DD_LOG_STEPS)),
 _DD_V_BOUND = sp.Rational(1, 2 * DD_LOG_STEPS) / (sp.sqrt(2) - sp.Rational(1, 2 * DD_LOG_STEPS))
 
 
+def _dd_atanh_size(j: int) -> sp.Expr:
+    """The largest v^(2j)/(2j+1) relative to the lead it is added to: 1 in the double-double log (|v| <= _DD_V_BOUND),
+    |t + d|/2 in log1p(t) - t (v (2 tail - (t + d)), c = 1 + d the table point): there |v| <= _DD_V_BOUND and
+    |t + d|/2 >= 3/(4 DD_LOG_STEPS) where d != 0 (|t| >= 1/(2 DD_LOG_STEPS), |d| >= 1/DD_LOG_STEPS, same sign), and
+    v = t/(2 + t) with |t| < 1/(2 DD_LOG_STEPS) where d = 0 (largest at that bound, t negative)."""
+    at_bound = _DD_V_BOUND ** (2 * j) / (2 * j + 1)
+    t = sp.Rational(1, 2 * DD_LOG_STEPS)
+    near_zero = (t / (2 - t)) ** (2 * j) / (2 * j + 1) / (t / 2)
+    return sp.Max(at_bound, at_bound / (sp.Rational(3, 4) / DD_LOG_STEPS), near_zero)
+
+
 def _dd_atanh_terms() -> list[sp.Rational]:
-    """1/(2j+1) for j >= 1 until the term times v^(2j) is below TAIL_DD at |v| = _DD_V_BOUND."""
-    v2 = _DD_V_BOUND**2
+    """1/(2j+1) for j >= 1 until the term times v^(2j) is below TAIL_DD of its lead (_dd_atanh_size)."""
     terms = []
     for j in range(1, 80):
         terms.append(sp.Rational(1, 2 * j + 1))
-        if sp.N(v2**j / (2 * j + 1), 30) < TAIL_DD:
+        if sp.N(_dd_atanh_size(j), 30) < TAIL_DD:
             return terms
     raise ArithmeticError("the atanh series does not reach TAIL_DD")
 
@@ -174,6 +197,23 @@ def _dd_digamma_terms() -> list[sp.Rational]:
         if abs(coefficient) / sp.Integer(DD_ASYMPTOTIC_FROM) ** (2 * k) < TAIL_DD:
             return terms
     raise ArithmeticError("the digamma series does not reach TAIL_DD")
+
+
+def _dd_psir_bounds() -> list[tuple[sp.Rational, sp.Expr]]:
+    """(B_{2k}/(2k), k |B_{2k}/(2k)| p^(k-1) / (1/12) at p = 1/DD_ASYMPTOTIC_FROM^2) until the bound is below TAIL_DD.
+
+    sum_k c_k (p^k - q^k) = (p - q) sum_k c_k (p^(k-1) + p^(k-2) q + ... + q^(k-1)): the k-th term of the divided
+    difference is at most k |c_k| p^(k-1) (0 < q < p), relative to its first, c_1 = 1/12.
+    """
+    p = sp.Rational(1, DD_ASYMPTOTIC_FROM**2)
+    first = sp.bernoulli(2) / 2
+    out = []
+    for k in range(1, 60):
+        coefficient = sp.bernoulli(2 * k) / (2 * k)
+        out.append((coefficient, k * abs(coefficient) * p ** (k - 1) / first))
+        if out[-1][1] < TAIL_DD:
+            return out
+    raise ArithmeticError("the digamma remainder's series does not reach TAIL_DD")
 
 
 def _ld_text(value: sp.Expr) -> str:
@@ -232,12 +272,14 @@ def coefficients() -> Coefficients:
         ld_atanh=tuple(_ld_text(c) for c in _ld_atanh_terms()),
         ld_digamma=tuple(_ld_text(c) for c in _ld_digamma_terms()),
         ld_2pi=_ld_text(2 * sp.pi),
-        dd_atanh_exact=_exact_terms([c * _DD_V_BOUND ** (2 * j) for j, c in enumerate(_dd_atanh_terms(), 1)]),
+        dd_atanh_exact=_exact_terms([_dd_atanh_size(j) for j in range(1, len(_dd_atanh_terms()) + 1)]),
         dd_log_table=tuple(_to_double_double(sp.log(c)) + _to_double_double(sp.log(c) - (c - 1))
                            for c in (1 + sp.Rational(i, DD_LOG_STEPS) for i in _LOG_TABLE)),
         dd_log_first=_LOG_TABLE.start,
         dd_digamma_exact=_exact_terms([abs(c) * 2 * DD_ASYMPTOTIC_FROM / sp.Integer(DD_ASYMPTOTIC_FROM) ** (2 * k)
                                        for k, c in enumerate(_dd_digamma_terms(), 1)]),
+        dd_psir=tuple(_to_double_double(c) for c, _ in _dd_psir_bounds()),
+        dd_psir_exact=_exact_terms([bound for _, bound in _dd_psir_bounds()]),
         dd_ln2=_to_double_double(sp.log(2)),
         dd_2pi=_to_double_double(2 * sp.pi),
     )

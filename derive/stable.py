@@ -13,6 +13,7 @@ Why each form exists (the plain formula's failure it removes):
 - the theta-gradient: psi(x+theta) - psi(theta) - log1p(mu/theta) + (mu-x)/(theta+mu) cancels to O(1/theta^2);
   PsilogDiff and Log1pmx carry exactly that residue. Where the gradient changes sign these two parts cancel in turn:
   ScoreTheta refines their sum there (and GaussLogpdf the Gaussian log-density's two terms where the density is 1).
+  For theta >= 10 near the zero the asymptotic split's three parts cancel there instead: ScoreThetaAsymptotic.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from derive.primitives import (
     PsilogDiffR,
     RisingRecipDev,
     ScoreTheta,
+    ScoreThetaAsymptotic,
     Softplus,
     Stirlerr,
     StirlerrCount,
@@ -155,6 +157,10 @@ def nb_nll_grad_theta_asymptotic() -> Derivation:
         .rewrite(-(GradThetaLead(x, mu, theta) + Log1pmx4(s) + PsilogDiffR(x, theta)),
                  "split off x/(2 theta (x+theta)) - s^2/2 + s^3/3, whose terms cancel where the gradient changes "
                  "sign; GradThetaLead forms it exactly, what is left (O(s^4), O(x/theta^3)) is small")
+        .rewrite(-ScoreThetaAsymptotic(GradThetaLead(x, mu, theta), Log1pmx4(s), PsilogDiffR(x, theta), x, mu, theta),
+                 "at the zero itself the three parts cancel in turn: ScoreThetaAsymptotic returns their sum, "
+                 "recomputed in double-double where it is small next to them, from x/(2 theta (x+theta)) + "
+                 "PsilogDiffR + Log1pmx(s), whose terms do not cancel before the last sum at any theta")
         .build()
     )
 

@@ -15,7 +15,6 @@
 /* ---- Coefficients derived by SymPy (derive/series.py) ---------------------------------------------------- */
 static const double NBK_STIRLING[10] = {0.08333333333333333, -0.002777777777777778, 0.0007936507936507937, -0.0005952380952380953, 0.0008417508417508417, -0.0019175269175269176, 0.00641025641025641, -0.029550653594771242, 0.17964437236883057, -1.3924322169059011};
 static const double NBK_DIGAMMA[10] = {0.08333333333333333, -0.008333333333333333, 0.003968253968253968, -0.004166666666666667, 0.007575757575757576, -0.021092796092796094, 0.08333333333333333, -0.4432598039215686, 3.0539543302701198, -26.456212121212122};
-static const double NBK_ATANH[18] = {0.3333333333333333, 0.2, 0.14285714285714285, 0.1111111111111111, 0.09090909090909091, 0.07692307692307693, 0.06666666666666667, 0.058823529411764705, 0.05263157894736842, 0.047619047619047616, 0.043478260869565216, 0.04, 0.037037037037037035, 0.034482758620689655, 0.03225806451612903, 0.030303030303030304, 0.02857142857142857, 0.02702702702702703};
 static const double NBK_LFACT[128] = {
 0.0, 0.0, 0.6931471805599453, 1.791759469228055, 
 3.1780538303479458, 4.787491742782046, 6.579251212010101, 8.525161361065415, 
@@ -94,9 +93,14 @@ static const double NBK_STIRLERR_INT[128] = {
 #define NBK_ATANH_DEVIANCE 10
 #define NBK_SMALL_COUNT 16
 #define NBK_LEAD_FROM_SERIES 1e50
+/* GradThetaLead's double-double numerator keeps ~2^-104 of x/(2 theta (x+theta)), which is at most 6 theta times
+ * PsilogDiffR: up to theta = 2^47 that error is below 2^-54 of the three parts' sum of magnitudes, beyond it is not
+ * (near the gradient's zero GradThetaLead itself is ~1/theta of that term): there the expanded numerator. */
+#define NBK_LEAD_EXPANDED_FROM 0x1p47
 /* Double-double coefficients {hi, lo} (value = hi + lo to ~2^-106) for the refinements near a zero. */
 static const double NBK_DD_ATANH[8][2] = {{0.3333333333333333, 1.850371707708594e-17}, {0.2, -1.1102230246251566e-17}, {0.14285714285714285, 7.93016446160826e-18}, {0.1111111111111111, 6.1679056923619804e-18}, {0.09090909090909091, -2.523234146875356e-18}, {0.07692307692307693, -4.270088556250602e-18}, {0.06666666666666667, 9.251858538542971e-19}, {0.058823529411764705, 8.163404592832033e-19}};
 static const double NBK_DD_DIGAMMA[20][2] = {{0.08333333333333333, 4.625929269271485e-18}, {-0.008333333333333333, -1.1564823173178714e-19}, {0.003968253968253968, 2.20282346155785e-19}, {-0.004166666666666667, -5.782411586589357e-20}, {0.007575757575757576, -2.1026951223961299e-19}, {-0.021092796092796094, 1.3911677399530732e-18}, {0.08333333333333333, 4.625929269271485e-18}, {-0.4432598039215686, -2.0462934179365632e-17}, {3.0539543302701198, -1.0882720820608607e-17}, {-26.456212121212122, 7.449932926454383e-16}, {281.46014492753625, -1.647635329298783e-14}, {-3607.5105463980462, -1.5347029033579816e-13}, {54827.583333333336, -2.4253192047278085e-12}, {-974936.8238505747, -4.2284185858978625e-11}, {20052695.79668808, -8.878409127275055e-10}, {-472384867.7216299, 1.5660828235102635e-08}, {12635724795.916666, 6.357828776041666e-07}, {-380879311252.4537, -1.379912397079338e-05}, {12850850499305.084, -0.0006510416666666666}, {-482414483548501.7, -0.016215816703621582}};
+static const double NBK_DD_PSIR[27][2] = {{0.08333333333333333, 4.625929269271485e-18}, {-0.008333333333333333, -1.1564823173178714e-19}, {0.003968253968253968, 2.20282346155785e-19}, {-0.004166666666666667, -5.782411586589357e-20}, {0.007575757575757576, -2.1026951223961299e-19}, {-0.021092796092796094, 1.3911677399530732e-18}, {0.08333333333333333, 4.625929269271485e-18}, {-0.4432598039215686, -2.0462934179365632e-17}, {3.0539543302701198, -1.0882720820608607e-17}, {-26.456212121212122, 7.449932926454383e-16}, {281.46014492753625, -1.647635329298783e-14}, {-3607.5105463980462, -1.5347029033579816e-13}, {54827.583333333336, -2.4253192047278085e-12}, {-974936.8238505747, -4.2284185858978625e-11}, {20052695.79668808, -8.878409127275055e-10}, {-472384867.7216299, 1.5660828235102635e-08}, {12635724795.916666, 6.357828776041666e-07}, {-380879311252.4537, -1.379912397079338e-05}, {12850850499305.084, -0.0006510416666666666}, {-482414483548501.7, -0.016215816703621582}, {2.0040310656516252e+16, 0.738108421663239}, {-9.16774360319533e+17, -21.569927536231884}, {4.5979888343656505e+19, -1853.5620567375886}, {-2.5180471921451095e+21, -118956.90233202255}, {1.5001733492153928e+23, 4016282.4015151514}, {-9.689957887463594e+24, 371990397.7105346}, {6.764588237929281e+26, 60343848583.01798}};
 /* {log c, log(c) - (c - 1)} as double-double, c = 1 + i/NBK_DD_LOG_STEPS for i = NBK_DD_LOG_FIRST, ... */
 static const double NBK_DD_LOG_TABLE[47][4] = {
     {-0.3522205935893521, -5.7233316949182485e-18, -0.0553455935893521, 1.2155622089889795e-18},
@@ -166,6 +170,7 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 #define NBK_REFINE_BELOW 0.0625
 #define NBK_REFINE_BELOW_SMALL_COUNT 0.03125
 #define NBK_REFINE_BELOW_GAUSSIAN 0.03125
+#define NBK_REFINE_BELOW_ASYMPTOTIC 0.015625
 /* The refinements are kept out of line: inlined into the kernels' loops they would cost the common path. */
 #if defined(__GNUC__) || defined(__clang__)
 #define NBK_RARE __attribute__((noinline, cold))
@@ -175,8 +180,8 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 
 /* ---- Primitives: stable implementations of the functions in derive/primitives.py ------------------------- */
 
-/* sum_{j<terms} NBK_ATANH[j] w^(j+1): log1p(t) = 2 v (1 + this), v = t/(2+t), w = v^2. Unrolled (Estrin's scheme)
- * for the two lengths used: the deviance forms' and the full table. */
+/* sum_{j<terms} c_j w^(j+1), c_j = 1/(2j+3) (derive/series.py): log1p(t) = 2 v (1 + this), v = t/(2+t), w = v^2.
+ * Unrolled (Estrin's scheme) for the two uses: the deviance forms' terms, and all but the first of the full table. */
 static inline double nbk_atanh_tail(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -184,12 +189,14 @@ static inline double nbk_atanh_tail(double w) {
     return ((((0.3333333333333333 + 0.2 * w) + (0.14285714285714285 + 0.1111111111111111 * w) * w2) + ((0.09090909090909091 + 0.07692307692307693 * w) + (0.06666666666666667 + 0.058823529411764705 * w) * w2) * w4) + (0.05263157894736842 + 0.047619047619047616 * w) * w8) * w;
 }
 
-static inline double nbk_atanh_tail_full(double w) {
+/* sum_{j>=1} c_j w^j, the same without its first term (which log1p(t) - t + t^2/2 - t^3/3 takes out exactly:
+ * subtracting it from the full sum would leave an error of an ulp of w/3 in a sum of size w^2/5). */
+static inline double nbk_atanh_tail_rest(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
     const double w8 = w4 * w4;
     const double w16 = w8 * w8;
-    return (((((0.3333333333333333 + 0.2 * w) + (0.14285714285714285 + 0.1111111111111111 * w) * w2) + ((0.09090909090909091 + 0.07692307692307693 * w) + (0.06666666666666667 + 0.058823529411764705 * w) * w2) * w4) + (((0.05263157894736842 + 0.047619047619047616 * w) + (0.043478260869565216 + 0.04 * w) * w2) + ((0.037037037037037035 + 0.034482758620689655 * w) + (0.03225806451612903 + 0.030303030303030304 * w) * w2) * w4) * w8) + (0.02857142857142857 + 0.02702702702702703 * w) * w16) * w;
+    return (((((0.2 + 0.14285714285714285 * w) + (0.1111111111111111 + 0.09090909090909091 * w) * w2) + ((0.07692307692307693 + 0.06666666666666667 * w) + (0.058823529411764705 + 0.05263157894736842 * w) * w2) * w4) + (((0.047619047619047616 + 0.043478260869565216 * w) + (0.04 + 0.037037037037037035 * w) * w2) + ((0.034482758620689655 + 0.03225806451612903 * w) + (0.030303030303030304 + 0.02857142857142857 * w) * w2) * w4) * w8) + 0.02702702702702703 * w16) * w;
 }
 
 /* log1p(t) - t */
@@ -284,15 +291,25 @@ static inline double nbk_digamma(double z) {
     return nbk_psilog(z) + log(z);
 }
 
-/* For z >= NBK_ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series. */
+/* sum_{k>=2} c_k w^(k-1), c_k = B_2k/(2k) the digamma series' coefficients (derive/series.py): its tail without the
+ * first term, over w. Unrolled (Estrin's scheme): a short chain of dependent operations. */
+static inline double nbk_digamma_tail_rest(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((-0.008333333333333333 + 0.003968253968253968 * w) + (-0.004166666666666667 + 0.007575757575757576 * w) * w2) + ((-0.021092796092796094 + 0.08333333333333333 * w) + (-0.4432598039215686 + 3.0539543302701198 * w) * w2) * w4) + -26.456212121212122 * w8) * w;
+}
+
+/* For z >= NBK_ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series
+ * sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2. Its first term is c_1 (v - u) = c_1 n (n + 2z) u v, formed without
+ * the difference of two nearly equal numbers (which would cost log2(z/n) bits: all of them relative to the result at
+ * z ~ 1e12); the others, O(1/z^2) relative to it, as a difference. One division, r = 1/((n+z) z): u = (z r)^2,
+ * v = ((n+z) r)^2, and the products are ordered so that nothing overflows at any finite z (r underflows to 0 first). */
 static inline double nbk_asymptotic_psi_tail_diff(double n, double z) {
-    const double s = n + z, u = 1.0 / (s * s), v = 1.0 / (z * z);
-    double acc_u = 0.0, acc_v = 0.0;
-    for (int k = 10 - 1; k >= 0; --k) {
-        acc_u = acc_u * u + NBK_DIGAMMA[k];
-        acc_v = acc_v * v + NBK_DIGAMMA[k];
-    }
-    return -(acc_u * u - acc_v * v);
+    const double s = n + z, r = 1.0 / (s * z), zr = z * r, sr = s * r;
+    const double u = zr * zr, v = sr * sr;
+    return (2.0 * NBK_DIGAMMA[0]) * ((n * r) * ((0.5 * n + z) * r))
+           + (nbk_digamma_tail_rest(v) * v - nbk_digamma_tail_rest(u) * u);
 }
 
 /* psi(n+z) - psi(z) - log1p(n/z), without the cancellation of the plain difference at large z. */
@@ -326,16 +343,26 @@ static inline void nbk_dd_mul_parts(double ah, double al, double bh, double bl, 
     nbk_two_sum(p, e, ph, pl);
 }
 
+static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double theta);
+
 /* x/(2 theta a) - s^2/2 + s^3/3 with a = x + theta, b = theta + mu, d = x - mu, s = d/b: the numerator
- * 3 x b^3 - 3 d^2 theta a b + 2 d^3 theta a over 6 theta a b^3, in double-double. */
+ * 3 x b^3 - 3 d^2 theta a b + 2 d^3 theta a over 6 theta a b^3, in double-double. Its terms are ~3 x theta^3, and it
+ * keeps ~2^-104 of them: beyond NBK_LEAD_EXPANDED_FROM, where that is not enough near the gradient's zero (and at
+ * x = d^2 exactly, where the theta^3 terms vanish), the expanded form, and beyond NBK_LEAD_FROM_SERIES its series. */
 static inline double nbk_gradthetalead(double x, double mu, double theta) {
     double dh, dl, ah, al, bh, bl, d2h, d2l, d3h, d3l, b3h, b3l, th, tl, p1h, p1l, p2h, p2l, p3h, p3l, sh, sl, eh, el;
+    if (theta > NBK_LEAD_EXPANDED_FROM && !(theta > NBK_LEAD_FROM_SERIES)) {
+        return nbk_gradthetalead_expanded(x, mu, theta);
+    }
     nbk_two_sum(x, -mu, &dh, &dl);
     if (theta > NBK_LEAD_FROM_SERIES) {
-        /* theta^5 would overflow: the leading term (x - d^2)/(2 theta^2) is exact to O(1/theta) relative. */
+        /* theta^5 would overflow: the series in 1/theta, (x - d^2)/(2 theta^2) + c3/theta^3 with
+         * c3 = x (d^2 - x/2) - 2 d^3/3, exact to O((x + mu)/theta) relative also where x = d^2 exactly (the first
+         * term alone would be 0 there). */
         nbk_dd_mul_parts(dh, dl, dh, dl, &d2h, &d2l);
         nbk_two_sum(x, -d2h, &sh, &sl);
-        return ((sh + (sl - d2l)) / theta) / (2.0 * theta);
+        const double c3 = x * (d2h - 0.5 * x) - d2h * dh * (2.0 / 3.0);
+        return (((sh + (sl - d2l)) + 2.0 * c3 / theta) / theta) / (2.0 * theta);
     }
     nbk_two_sum(x, theta, &ah, &al);
     nbk_two_sum(theta, mu, &bh, &bl);
@@ -436,6 +463,31 @@ static inline nbk_dd nbk_dd_recip(nbk_dd b) {
     return nbk_dd_fast(q, remainder * q);
 }
 
+/* GradThetaLead for NBK_LEAD_EXPANDED_FROM < theta <= NBK_LEAD_FROM_SERIES, its numerator with theta's powers taken out
+ * of every term (checked against the definition by SymPy in tests/test_near_zero.py): 3 (x - d^2) theta^3 + e2 theta^2
+ * + e1 theta + e0, e2 = 9 x mu - 3 d^2 (x + mu) + 2 d^3, e1 = x (9 mu^2 - 3 d^2 mu + 2 d^3), e0 = 3 x mu^3, by Horner's
+ * scheme in double-double. x - d^2 is formed before theta^3 multiplies it (exactly where d is a double), and each e_k
+ * from x, mu and d alone: nothing of size x theta^3 cancels, and the result keeps ~2^-104 of the terms that remain. */
+static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double theta) {
+    const nbk_dd d = nbk_dd_sum(x, -mu), x_dd = nbk_dd_of(x), mu_dd = nbk_dd_of(mu), t = nbk_dd_of(theta);
+    const nbk_dd d2 = nbk_dd_mul(d, d), d3 = nbk_dd_mul(d2, d), mu2 = nbk_two_prod(mu, mu);
+    const nbk_dd two_d3 = {2.0 * d3.hi, 2.0 * d3.lo};
+    const nbk_dd e3 = nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_sub(x_dd, d2));
+    const nbk_dd e2 = nbk_dd_add(nbk_dd_sub(nbk_dd_mul(nbk_dd_of(9.0), nbk_two_prod(x, mu)),
+                                            nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_mul(d2, nbk_dd_sum(x, mu)))), two_d3);
+    const nbk_dd e1_inner = nbk_dd_sub(nbk_dd_mul(nbk_dd_of(9.0), mu2),
+                                       nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_mul(d2, mu_dd)));
+    const nbk_dd e1 = nbk_dd_mul(x_dd, nbk_dd_add(e1_inner, two_d3));
+    const nbk_dd e0 = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(3.0 * x), mu2), mu_dd);
+    nbk_dd n = nbk_dd_add(nbk_dd_mul(e3, t), e2);
+    n = nbk_dd_add(nbk_dd_mul(n, t), e1);
+    n = nbk_dd_add(nbk_dd_mul(n, t), e0);
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const nbk_dd denominator = nbk_dd_mul(nbk_dd_mul(nbk_dd_mul(t, nbk_dd_sum(x, theta)), nbk_dd_mul(b, b)), b);
+    const nbk_dd g = nbk_dd_div(n, nbk_dd_mul(nbk_dd_of(6.0), denominator));
+    return g.hi + g.lo;
+}
+
 /* sum_{j<n} c[j] w^(j+1) by Horner, relative to a leading term `lead`: terms below 2^-110 lead are left out,
  * those below 2^-56 lead (from index `exact` on at the largest w, derive/series.py; fewer at smaller w) are summed in
  * double precision, the others in double-double. */
@@ -456,9 +508,11 @@ static inline nbk_dd nbk_dd_series(nbk_dd w, const double (*c)[2], int n, int ex
     return acc;
 }
 
-/* sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound. */
-static inline nbk_dd nbk_dd_atanh_tail(nbk_dd w) {
-    return nbk_dd_series(w, NBK_DD_ATANH, 8, 3, 1.0);
+/* sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to
+ * about 2^-106 of `lead`, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be
+ * tiny). */
+static inline nbk_dd nbk_dd_atanh_tail(nbk_dd w, double lead) {
+    return nbk_dd_series(w, NBK_DD_ATANH, 8, 3, lead);
 }
 
 /* The table point i nearest to 1 + t: c = 1 + i/NBK_DD_LOG_STEPS is exact. */
@@ -480,19 +534,21 @@ static nbk_dd nbk_dd_log(nbk_dd y) {
     const nbk_dd two_v = {2.0 * v.hi, 2.0 * v.lo};
     const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
     const nbk_dd table = {log_c[0], log_c[1]}, ln2 = {NBK_DD_LN2_HI, NBK_DD_LN2_LO};
-    const nbk_dd log_m = nbk_dd_add(table, nbk_dd_add(two_v, nbk_dd_mul(two_v, nbk_dd_atanh_tail(nbk_dd_mul(v, v)))));
+    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 1.0);
+    const nbk_dd log_m = nbk_dd_add(table, nbk_dd_add(two_v, nbk_dd_mul(two_v, tail)));
     return nbk_dd_add(nbk_dd_mul(ln2, nbk_dd_of((double)e)), log_m);
 }
 
 /* log(1 + t) - t for |t| < NBK_SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t, and
  * v = (t - d)/(2 + t + d), it is log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), and
- * 2 v - (t - d) = -v (t + d): no cancelling leading terms. */
+ * 2 v - (t - d) = -v (t + d): no cancelling leading terms (the tail is summed to 2^-106 of (t + d)/2, not of 1: near
+ * t = 0 it is ~t/6 of it). */
 static nbk_dd nbk_dd_log1pmx_series(nbk_dd t) {
     const int i = nbk_dd_log_point(t.hi);
     const double d = i / NBK_DD_LOG_STEPS;
     const nbk_dd t_plus_d = nbk_dd_add(t, nbk_dd_of(d));
     const nbk_dd v = nbk_dd_div(nbk_dd_add(t, nbk_dd_of(-d)), nbk_dd_add(t_plus_d, nbk_dd_of(2.0)));
-    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v));
+    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 0.5 * fabs(t_plus_d.hi));
     const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
     const nbk_dd table = {log_c[2], log_c[3]};
     return nbk_dd_add(table, nbk_dd_mul(v, nbk_dd_sub(nbk_dd_add(tail, tail), t_plus_d)));
@@ -507,11 +563,59 @@ static nbk_dd nbk_dd_psilog_series(nbk_dd z) {
     return nbk_dd_neg(nbk_dd_add(half, acc));
 }
 
+/* sum_k c_k (p^k - q^k)/(p - q), c_k = NBK_DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/NBK_DD_ASYMPTOTIC_FROM^2:
+ * Horner's scheme for A_k = c_k + p A_(k+1) and, alongside, for the divided difference D_k = A_(k+1) + q D_(k+1) (D_0
+ * is the result). Every step adds a term far below the one it is added to: nothing cancels. Terms whose bound k |c_k|
+ * p^(k-1) is below 2^-110 of c_1 are left out, those below 2^-56 of it (from index `exact` on at the largest p,
+ * derive/series.py) summed in double precision. */
+static nbk_dd nbk_dd_psir_divided(nbk_dd p, nbk_dd q) {
+    const int n = 27;
+    int used = 1, exact = 1;
+    for (double size = p.hi; used < n && (used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= 0x1p-110 * NBK_DD_PSIR[0][0];
+         size *= p.hi) {
+        if ((used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= 0x1p-56 * NBK_DD_PSIR[0][0]) exact = used + 1;
+        ++used;
+    }
+    if (exact > 9) exact = 9;
+    double a_tail = 0.0, d_tail = 0.0;
+    for (int j = used - 1; j >= exact; --j) {
+        d_tail = a_tail + q.hi * d_tail;
+        a_tail = NBK_DD_PSIR[j][0] + p.hi * a_tail;
+    }
+    nbk_dd a = nbk_dd_of(a_tail), d = nbk_dd_of(d_tail);
+    for (int j = exact - 1; j >= 0; --j) {
+        const nbk_dd c = {NBK_DD_PSIR[j][0], NBK_DD_PSIR[j][1]};
+        d = nbk_dd_add_plain(a, nbk_dd_mul(q, d));
+        a = nbk_dd_add_plain(c, nbk_dd_mul(p, a));
+    }
+    return nbk_dd_add_plain(a, nbk_dd_mul(q, d));
+}
+
+/* The theta-score for theta >= NBK_DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR +
+ * Log1pmx(s), s = (x-mu)/(theta+mu): psi(x+theta) - psi(theta) - log1p(x/theta) is the first two (the digamma series'
+ * 1/(2z) terms, and the difference of its remaining terms sum_k c_k (theta^-2k - (x+theta)^-2k) =
+ * (p - q) nbk_dd_psir_divided(p, q), p - q = x (x + 2 theta) p q), and log1p(x/theta) - log1p(mu/theta) = log1p(s)
+ * with the rest. No digamma or logarithm of size log(theta) is formed, so nothing cancels but the final sum, at any
+ * theta (the products stay finite up to theta ~ 1e154; beyond, a NaN result makes the caller keep its double value). */
+static nbk_dd nbk_scoretheta_split_dd(double x, double mu, double theta) {
+    const nbk_dd a = nbk_dd_sum(x, theta), b = nbk_dd_sum(theta, mu);
+    const nbk_dd theta_a = nbk_dd_mul(nbk_dd_of(theta), a);
+    const nbk_dd lead = nbk_dd_div(nbk_dd_of(x), nbk_dd_add(theta_a, theta_a));
+    const nbk_dd p = nbk_dd_recip(nbk_two_prod(theta, theta)), q = nbk_dd_recip(nbk_dd_mul(a, a));
+    const nbk_dd spread = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(x), nbk_dd_sum(x, 2.0 * theta)), p);
+    const nbk_dd remainder = nbk_dd_mul(nbk_dd_mul(spread, q), nbk_dd_psir_divided(p, q));
+    const nbk_dd s = nbk_dd_div(nbk_dd_sum(x, -mu), b);
+    const nbk_dd psi_part = nbk_dd_add_plain(lead, remainder); /* both positive */
+    if (fabs(s.hi) < NBK_SERIES_BELOW) return nbk_dd_add(psi_part, nbk_dd_log1pmx_series(s));
+    return nbk_dd_sub(nbk_dd_add(psi_part, nbk_dd_log(nbk_dd_div(a, b))), s);
+}
+
 /* The theta-score psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) in double-double, from the
  * same two parts as the double-precision forms: RisingRecipDev + Log1pmx(-mu/(theta+mu)) for small counts;
- * PsilogDiff(x, theta) + Log1pmx(s), s = (x-mu)/(theta+mu), beyond, with psi(theta) taken to the series' range by
- * the recurrence psi(theta) = psi(theta + K) - sum_{k<K} 1/(theta + k) and the logarithms of both parts merged into
- * one. Double-double needs only double arithmetic and fma: the same on every platform (no long double). */
+ * PsilogDiff(x, theta) + Log1pmx(s), s = (x-mu)/(theta+mu), beyond: for theta >= NBK_DD_ASYMPTOTIC_FROM in the split
+ * form above, below with psi(theta) taken to the series' range by the recurrence psi(theta) = psi(theta + K) -
+ * sum_{k<K} 1/(theta + k) and the logarithms of both parts merged into one. Double-double needs only double
+ * arithmetic: the same on every platform (no long double). */
 static nbk_dd nbk_scoretheta_dd(double x, double mu, double theta) {
     const nbk_dd b = nbk_dd_sum(theta, mu);
     if (x < NBK_SMALL_COUNT) {
@@ -524,6 +628,9 @@ static nbk_dd nbk_scoretheta_dd(double x, double mu, double theta) {
         if (fabs(t.hi) < NBK_SERIES_BELOW) return nbk_dd_add(sum, nbk_dd_log1pmx_series(t));
         return nbk_dd_sub(nbk_dd_add(sum, nbk_dd_log(nbk_dd_div(nbk_dd_of(theta), b))), t);
     }
+    /* theta in the series' range: the split form above, which does not subtract two digammas' series of size
+     * 1/(2 theta) (that would lose log2(theta/x) bits) */
+    if (theta >= NBK_DD_ASYMPTOTIC_FROM) return nbk_scoretheta_split_dd(x, mu, theta);
     nbk_dd shifted = nbk_dd_of(theta), out = nbk_dd_of(0.0);
     while (shifted.hi < NBK_DD_ASYMPTOTIC_FROM) {
         out = nbk_dd_add_plain(out, nbk_dd_recip(shifted)); /* positive terms */
@@ -610,6 +717,25 @@ static inline double nbk_scoretheta(double a, double b, double x, double mu, dou
     return nbk_scoretheta_refined(r, scale, below, x, mu, theta);
 }
 
+/* The theta-score given the three parts of its asymptotic split (GradThetaLead, Log1pmx4, PsilogDiffR; theta >= 10,
+ * x near mu), each within a few ulps of itself: a + b + c, unless they cancel so far that those errors could exceed
+ * the goal (|a + b + c| < NBK_REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); then the score in double-double, from the
+ * split form for theta >= NBK_DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below.
+ * No long-double stage: a long double recomputation of these parts would need its own expanded forms, and the
+ * refinement is rare (~1e-4 of NB-distributed inputs) and costs ~0.5 us. */
+static NBK_RARE double nbk_scorethetaasym_refined(double r, double x, double mu, double theta) {
+    const nbk_dd out = theta >= NBK_DD_ASYMPTOTIC_FROM ? nbk_scoretheta_split_dd(x, mu, theta)
+                                                       : nbk_scoretheta_dd(x, mu, theta);
+    const double refined = out.hi + out.lo;
+    return isfinite(refined) ? refined : r;
+}
+
+static inline double nbk_scorethetaasym(double a, double b, double c, double x, double mu, double theta) {
+    const double r = a + b + c, scale = fabs(a) + fabs(b) + fabs(c);
+    if (!(fabs(r) < NBK_REFINE_BELOW_ASYMPTOTIC * scale)) return r; /* (also NaN and inf: nothing to refine) */
+    return nbk_scorethetaasym_refined(r, x, mu, theta);
+}
+
 /* The Gaussian log-density -log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2) given its two terms a and b: a + b, unless
  * they cancel or log(2 pi sigma2) is of an argument near 1 (|a + b| < NBK_REFINE_BELOW_GAUSSIAN (|a| + |b| + 1/2));
  * then both in long double (x87), or double-double where that is not enough or not available. */
@@ -638,13 +764,14 @@ static inline double nbk_gausslogpdf(double a, double b, double x, double mu, do
     return nbk_gausslogpdf_refined(r, scale, x, mu, sigma2);
 }
 
-/* log1p(t) - t + t^2/2 - t^3/3 = O(t^4): -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3). */
+/* log1p(t) - t + t^2/2 - t^3/3 = O(t^4): -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3), A - w/3 summed from its
+ * second term on. */
 static inline double nbk_log1pmx4(double t) {
     if (fabs(t) < NBK_REMAINDER_SERIES_BELOW) {
         const double v = t / (2.0 + t), w = v * v, u = 2.0 + t;
         const double t2 = t * t;
         return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u)
-               + 2.0 * v * (nbk_atanh_tail_full(w) - NBK_ATANH[0] * w);
+               + 2.0 * v * w * nbk_atanh_tail_rest(w);
     }
     return log1p(t) - t + 0.5 * t * t - t * t * t / 3.0;
 }
@@ -1299,7 +1426,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
         if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
-            return -nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta);
+            return -nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
         }
         /* small counts: exact sum, no digamma */
         if (x < 16) {
@@ -1329,7 +1456,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
     if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
-        return -nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta);
+        return -nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
     }
     /* small counts: exact sum, no digamma */
     if (x < 16) {
@@ -1395,7 +1522,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
         }
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
         if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
-            return theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta));
+            return -theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
         }
         /* small counts: exact sum, no digamma */
         if (x < 16) {
@@ -1429,7 +1556,7 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
     if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
-        return theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4((-mu + x)/(mu + theta)) - nbk_psilogdiffr(x, theta));
+        return -theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
     }
     /* small counts: exact sum, no digamma */
     if (x < 16) {
@@ -1525,7 +1652,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t7 = mu*t5;
             *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
             *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -1543,7 +1670,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t7 = mu*t5;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
             *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
             return;
         }
     }
@@ -1641,7 +1768,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t5 = mu*t3;
         *nll = 0;
         *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t4) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
+        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t4), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
         return;
     }
     /* mu = 0: no mass at x > 0 */
@@ -1655,7 +1782,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t5 = mu*t3;
         *nll = INFINITY;
         *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t4) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
+        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t4), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
         return;
     }
     /* x = 0: -theta log1p(mu/theta) */
@@ -1680,7 +1807,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t7 = mu*t5;
         *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
         *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
+        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
         return;
     }
     /* deviance (saddle-point) form */
@@ -1698,7 +1825,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t7 = mu*t5;
         *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
         *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
         return;
     }
 }
@@ -1738,7 +1865,7 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t7 = -t6;
             *nll = c0*t0 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
             *grad_logmu = ((log_mu > 0) ? (r/(t1 + 1.0/mu)) : (t2/(mu*t1 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t1*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t5) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-c0 - t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))), x, mu, theta)))))));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t1*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t5), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-c0 - t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t0*t4))), x, mu, theta)))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -1757,7 +1884,7 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t8 = -t7;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
             *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (theta*(-nbk_gradthetalead(x, mu, theta) - nbk_log1pmx4(t6) - nbk_psilogdiffr(x, theta))) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(t8)) : (-c0 - t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(t8)) : (-c0 - t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
             return;
         }
     }

@@ -94,9 +94,13 @@ _REMAINDER_SERIES_BELOW = 0.5
 _ATANH_DEVIANCE = 10
 _SMALL_COUNT = 16
 _LEAD_FROM_SERIES = 1e50
+# Beyond this theta GradThetaLead's double-double numerator keeps too few digits near the gradient's zero (see the
+# C backend's NBK_LEAD_EXPANDED_FROM): the expanded numerator.
+_LEAD_EXPANDED_FROM = 2.0**47
 # Double-double coefficients (hi, lo) for the refinements near a zero.
 _DD_ATANH = ((0.3333333333333333, 1.850371707708594e-17), (0.2, -1.1102230246251566e-17), (0.14285714285714285, 7.93016446160826e-18), (0.1111111111111111, 6.1679056923619804e-18), (0.09090909090909091, -2.523234146875356e-18), (0.07692307692307693, -4.270088556250602e-18), (0.06666666666666667, 9.251858538542971e-19), (0.058823529411764705, 8.163404592832033e-19), )
 _DD_DIGAMMA = ((0.08333333333333333, 4.625929269271485e-18), (-0.008333333333333333, -1.1564823173178714e-19), (0.003968253968253968, 2.20282346155785e-19), (-0.004166666666666667, -5.782411586589357e-20), (0.007575757575757576, -2.1026951223961299e-19), (-0.021092796092796094, 1.3911677399530732e-18), (0.08333333333333333, 4.625929269271485e-18), (-0.4432598039215686, -2.0462934179365632e-17), (3.0539543302701198, -1.0882720820608607e-17), (-26.456212121212122, 7.449932926454383e-16), (281.46014492753625, -1.647635329298783e-14), (-3607.5105463980462, -1.5347029033579816e-13), (54827.583333333336, -2.4253192047278085e-12), (-974936.8238505747, -4.2284185858978625e-11), (20052695.79668808, -8.878409127275055e-10), (-472384867.7216299, 1.5660828235102635e-08), (12635724795.916666, 6.357828776041666e-07), (-380879311252.4537, -1.379912397079338e-05), (12850850499305.084, -0.0006510416666666666), (-482414483548501.7, -0.016215816703621582), )
+_DD_PSIR = ((0.08333333333333333, 4.625929269271485e-18), (-0.008333333333333333, -1.1564823173178714e-19), (0.003968253968253968, 2.20282346155785e-19), (-0.004166666666666667, -5.782411586589357e-20), (0.007575757575757576, -2.1026951223961299e-19), (-0.021092796092796094, 1.3911677399530732e-18), (0.08333333333333333, 4.625929269271485e-18), (-0.4432598039215686, -2.0462934179365632e-17), (3.0539543302701198, -1.0882720820608607e-17), (-26.456212121212122, 7.449932926454383e-16), (281.46014492753625, -1.647635329298783e-14), (-3607.5105463980462, -1.5347029033579816e-13), (54827.583333333336, -2.4253192047278085e-12), (-974936.8238505747, -4.2284185858978625e-11), (20052695.79668808, -8.878409127275055e-10), (-472384867.7216299, 1.5660828235102635e-08), (12635724795.916666, 6.357828776041666e-07), (-380879311252.4537, -1.379912397079338e-05), (12850850499305.084, -0.0006510416666666666), (-482414483548501.7, -0.016215816703621582), (2.0040310656516252e+16, 0.738108421663239), (-9.16774360319533e+17, -21.569927536231884), (4.5979888343656505e+19, -1853.5620567375886), (-2.5180471921451095e+21, -118956.90233202255), (1.5001733492153928e+23, 4016282.4015151514), (-9.689957887463594e+24, 371990397.7105346), (6.764588237929281e+26, 60343848583.01798), )
 # (log c, log(c) - (c - 1)) as double-double, c = 1 + i/_DD_LOG_STEPS for i = _DD_LOG_FIRST, ...
 _DD_LOG_TABLE = np.array([
     [-0.3522205935893521, -5.7233316949182485e-18, -0.0553455935893521, 1.2155622089889795e-18, ],
@@ -161,6 +165,7 @@ _LD_DIGAMMA = np.array(["8.3333333333333333333333333e-2", "-8.333333333333333333
 _REFINE_BELOW = 0.0625
 _REFINE_BELOW_SMALL_COUNT = 0.03125
 _REFINE_BELOW_GAUSSIAN = 0.03125
+_REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 
 # -- Primitives: stable implementations of the functions in derive/primitives.py ---------------------------
@@ -333,14 +338,26 @@ def _psilog(z):
     return out
 
 
+def _digamma_tail_rest(w):
+    """sum_{k>=2} _DIGAMMA[k-1] w^(k-1): the digamma series' tail without its first term, over w."""
+    return _polyval_w(_DIGAMMA[1:], w)
+
+
 def _psilogdiffr(n, z):
-    """psi(n+z) - psi(z) - log1p(n/z) - n/(2 z (n+z)): the asymptotic remainder, summed directly for z >= 10."""
+    """psi(n+z) - psi(z) - log1p(n/z) - n/(2 z (n+z)): the asymptotic remainder, summed directly for z >= 10.
+
+    sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2: its first term c_1 (v - u) = c_1 n (n + 2z) u v without the
+    difference of two nearly equal numbers (which would cost log2(z/n) bits), the others (O(1/z^2) relative to it) as
+    a difference; from r = 1/((n+z) z), ordered so that nothing overflows at any finite z (as the C backend)."""
     n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
     out = np.zeros(n.shape)
     big = _idx((z >= _ASYMPTOTIC_FROM) & (n > 0))
     nb, zb = n[big], z[big]
     s = nb + zb
-    out[big] = _digamma_tail(1.0 / (zb * zb)) - _digamma_tail(1.0 / (s * s))
+    r = 1.0 / (s * zb)
+    u, v = (zb * r) ** 2, (s * r) ** 2
+    out[big] = ((2.0 * _DIGAMMA[0]) * ((nb * r) * ((0.5 * nb + zb) * r))
+                + (_digamma_tail_rest(v) * v - _digamma_tail_rest(u) * u))
     small = _idx(~(z >= _ASYMPTOTIC_FROM) & (n > 0))
     ns, zs = n[small], z[small]
     out[small] = _psilog(ns + zs) - _psilog(zs) - ns / (2.0 * zs * (ns + zs))
@@ -400,7 +417,8 @@ def _dd_mul(ah, al, bh, bl):
 
 
 def _gradthetalead(x, mu, theta):
-    """x/(2 theta a) - s^2/2 + s^3/3 (a = x+theta, b = theta+mu, d = x-mu, s = d/b), numerator in double-double."""
+    """x/(2 theta a) - s^2/2 + s^3/3 (a = x+theta, b = theta+mu, d = x-mu, s = d/b), numerator in double-double;
+    beyond _LEAD_EXPANDED_FROM the expanded numerator, beyond _LEAD_FROM_SERIES its series (see the C backend)."""
     x, mu, theta = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (x, mu, theta)))
     dh, dl = _two_sum(x, -mu)
     ah, al = _two_sum(x, theta)
@@ -416,12 +434,21 @@ def _gradthetalead(x, mu, theta):
     eh, el = _two_sum(sh, 2.0 * p3h)  # doubling is exact
     numerator = eh + (el + sl + (p1l - p2l + 2.0 * p3l))
     lead = numerator / (6.0 * th * b3h)
-    huge = _idx(theta > _LEAD_FROM_SERIES)
+    beyond = _idx(theta > _LEAD_EXPANDED_FROM)
+    if not beyond.size:
+        return lead
+    lead = np.array(lead, dtype=np.float64)
+    expanded = beyond[~(theta[beyond] > _LEAD_FROM_SERIES)]
+    if expanded.size:
+        lead[expanded] = _gradthetalead_expanded(x[expanded], mu[expanded], theta[expanded])
+    huge = beyond[theta[beyond] > _LEAD_FROM_SERIES]
     if huge.size:
-        # theta^5 would overflow: the leading term (x - d^2)/(2 theta^2) is exact to O(1/theta) relative.
-        ch, cl = _two_sum(x[huge], -d2h[huge])
-        lead = np.array(lead, dtype=np.float64)
-        lead[huge] = ((ch + (cl - d2l[huge])) / theta[huge]) / (2.0 * theta[huge])
+        # theta^5 would overflow: the series in 1/theta, (x - d^2)/(2 theta^2) + c3/theta^3 with
+        # c3 = x (d^2 - x/2) - 2 d^3/3, exact to O((x + mu)/theta) relative also where x = d^2 exactly.
+        xh, dhh, d2hh, th_ = x[huge], dh[huge], d2h[huge], theta[huge]
+        ch, cl = _two_sum(xh, -d2hh)
+        c3 = xh * (d2hh - 0.5 * xh) - d2hh * dhh * (2.0 / 3.0)
+        lead[huge] = (((ch + (cl - d2l[huge])) + 2.0 * c3 / th_) / th_) / (2.0 * th_)
     return lead
 
 
@@ -479,6 +506,29 @@ def _dd_add_plain(a, b):
     return _dd_fast(s, e + (a[1] + b[1]))
 
 
+def _gradthetalead_expanded(x, mu, theta):
+    """GradThetaLead for _LEAD_EXPANDED_FROM < theta <= _LEAD_FROM_SERIES, its numerator with theta's powers taken out
+    of every term, 3 (x - d^2) theta^3 + e2 theta^2 + e1 theta + e0, by Horner's scheme in double-double (see the C
+    backend's nbk_gradthetalead_expanded)."""
+    d, t = _two_sum(x, -mu), _dd(theta)
+    d2 = _dd_times(d, d)
+    d3 = _dd_times(d2, d)
+    mu2 = _two_prod(mu, mu)
+    two_d3 = 2.0 * d3[0], 2.0 * d3[1]
+    three, nine = _dd(np.full_like(x, 3.0)), _dd(np.full_like(x, 9.0))
+    e3 = _dd_times(three, _dd_sub(_dd(x), d2))
+    e2 = _dd_add(_dd_sub(_dd_times(nine, _two_prod(x, mu)), _dd_times(three, _dd_times(d2, _two_sum(x, mu)))), two_d3)
+    e1 = _dd_times(_dd(x), _dd_add(_dd_sub(_dd_times(nine, mu2), _dd_times(three, _dd_times(d2, _dd(mu)))), two_d3))
+    e0 = _dd_times(_dd_times(_dd(3.0 * x), mu2), _dd(mu))
+    n = _dd_add(_dd_times(e3, t), e2)
+    n = _dd_add(_dd_times(n, t), e1)
+    n = _dd_add(_dd_times(n, t), e0)
+    b = _two_sum(theta, mu)
+    denominator = _dd_times(_dd_times(_dd_times(t, _two_sum(x, theta)), _dd_times(b, b)), b)
+    hi, lo = _dd_div(n, _dd_times(_dd(np.full_like(x, 6.0)), denominator))
+    return hi + lo
+
+
 def _dd_series(w, coefficients, exact, lead):
     """sum_j coefficients[j] w^(j+1) by Horner, relative to a leading term ``lead``: terms below 2^-110 lead (at
     every element) are left out, those from index ``exact`` on (below 2^-56 of the sum, derive/series.py) or below
@@ -499,9 +549,10 @@ def _dd_series(w, coefficients, exact, lead):
     return acc
 
 
-def _dd_atanh_tail(w):
-    """sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound."""
-    return _dd_series(w, _DD_ATANH, 3, 1.0)
+def _dd_atanh_tail(w, lead=1.0):
+    """sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to about
+    2^-106 of ``lead``, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be tiny)."""
+    return _dd_series(w, _DD_ATANH, 3, lead)
 
 
 def _dd_log_point(t):
@@ -526,12 +577,13 @@ def _dd_log(y):
 
 def _dd_log1pmx_series(t):
     """log(1 + t) - t for |t| < _SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t and
-    v = (t - d)/(2 + t + d), log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), where 2 v - (t - d) = -v (t + d)."""
+    v = (t - d)/(2 + t + d), log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), where 2 v - (t - d) = -v (t + d)
+    (the tail is summed to 2^-106 of (t + d)/2, not of 1: near t = 0 it is ~t/6 of it)."""
     i = _dd_log_point(t[0])
     d = i / _DD_LOG_STEPS
     t_plus_d = _dd_add(t, _dd(d))
     v = _dd_div(_dd_add(t, _dd(-d)), _dd_add(t_plus_d, _dd(2.0)))
-    tail = _dd_atanh_tail(_dd_times(v, v))
+    tail = _dd_atanh_tail(_dd_times(v, v), 0.5 * np.abs(t_plus_d[0]))
     table = _DD_LOG_TABLE[i - _DD_LOG_FIRST]
     return _dd_add((table[:, 2], table[:, 3]), _dd_times(v, _dd_sub(_dd_add(tail, tail), t_plus_d)))
 
@@ -553,9 +605,56 @@ def _at(a, where):
     return a[0][where], a[1][where]
 
 
+def _dd_psir_divided(p, q):
+    """sum_k c_k (p^k - q^k)/(p - q), c_k = _DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/_DD_ASYMPTOTIC_FROM^2
+    (see the C backend's nbk_dd_psir_divided): Horner's scheme for A_k = c_k + p A_(k+1) and the divided difference
+    D_k = A_(k+1) + q D_(k+1) alongside; terms whose bound k |c_k| p^(k-1) is below 2^-110 of c_1 (at every element) are
+    left out, those below 2^-56 of it summed in double precision."""
+    c1, size, used, exact = _DD_PSIR[0][0], p[0].copy(), 1, 1
+    while used < len(_DD_PSIR) and np.any((used + 1) * abs(_DD_PSIR[used][0]) * size >= 2.0**-110 * c1):
+        if np.any((used + 1) * abs(_DD_PSIR[used][0]) * size >= 2.0**-56 * c1):
+            exact = used + 1
+        used += 1
+        size = size * p[0]
+    exact = min(exact, 9)
+    a_tail, d_tail = np.zeros_like(p[0]), np.zeros_like(p[0])
+    for j in range(used - 1, exact - 1, -1):
+        d_tail = a_tail + q[0] * d_tail
+        a_tail = _DD_PSIR[j][0] + p[0] * a_tail
+    a, d = _dd(a_tail), _dd(d_tail)
+    for j in range(exact - 1, -1, -1):
+        d = _dd_add_plain(a, _dd_times(q, d))
+        a = _dd_add_plain(_DD_PSIR[j], _dd_times(p, a))
+    return _dd_add_plain(a, _dd_times(q, d))
+
+
+def _scoretheta_split_dd(x, mu, theta):
+    """The theta-score for theta >= _DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR +
+    Log1pmx(s) (see the C backend's nbk_scoretheta_split_dd): no digamma or logarithm of size log(theta) is formed, so
+    nothing cancels but the final sum, at any theta. Returns (hi, lo)."""
+    a, b = _two_sum(x, theta), _two_sum(theta, mu)
+    theta_a = _dd_times(_dd(theta), a)
+    lead = _dd_div(_dd(x), _dd_add(theta_a, theta_a))
+    p, q = _dd_recip(_two_prod(theta, theta)), _dd_recip(_dd_times(a, a))
+    spread = _dd_times(_dd_times(_dd(x), _two_sum(x, 2.0 * theta)), p)
+    remainder = _dd_times(_dd_times(spread, q), _dd_psir_divided(p, q))
+    s = _dd_div(_two_sum(x, -mu), b)
+    psi_part = _dd_add_plain(lead, remainder)  # both positive
+    hi, lo = np.empty_like(x), np.empty_like(x)
+    near = _idx(np.abs(s[0]) < _SERIES_BELOW)
+    if near.size:
+        hi[near], lo[near] = _dd_add(_at(psi_part, near), _dd_log1pmx_series(_at(s, near)))
+    far = _idx(~(np.abs(s[0]) < _SERIES_BELOW))
+    if far.size:
+        log_part = _dd_log(_dd_div(_at(a, far), _at(b, far)))
+        hi[far], lo[far] = _dd_sub(_dd_add(_at(psi_part, far), log_part), _at(s, far))
+    return hi, lo
+
+
 def _scoretheta_dd(x, mu, theta):
     """The theta-score in double-double, from the same two parts as the double forms (see the C backend's
-    nbk_scoretheta_dd): RisingRecipDev + Log1pmx(-mu/(theta+mu)) for small counts, PsilogDiff + Log1pmx(s) beyond."""
+    nbk_scoretheta_dd): RisingRecipDev + Log1pmx(-mu/(theta+mu)) for small counts, PsilogDiff + Log1pmx(s) beyond (for
+    theta >= _DD_ASYMPTOTIC_FROM in the split form)."""
     hi, lo = np.empty_like(x), np.empty_like(x)
     b = _two_sum(theta, mu)
     small = _idx(x < _SMALL_COUNT)
@@ -572,7 +671,11 @@ def _scoretheta_dd(x, mu, theta):
         if far.size:
             log_part = _dd_log(_dd_div(_dd(ts[far]), _at(bs, far)))
             hi[small[far]], lo[small[far]] = _dd_sub(_dd_add(_at(total, far), log_part), _at(t, far))
-    big = _idx(~(x < _SMALL_COUNT))
+    # theta in the series' range: the split form, which does not subtract two digammas' series of size 1/(2 theta)
+    split = _idx(~(x < _SMALL_COUNT) & (theta >= _DD_ASYMPTOTIC_FROM))
+    if split.size:
+        hi[split], lo[split] = _scoretheta_split_dd(x[split], mu[split], theta[split])
+    big = _idx(~(x < _SMALL_COUNT) & ~(theta >= _DD_ASYMPTOTIC_FROM))
     if big.size:
         xb, mb, tb, bb = x[big], mu[big], theta[big], _at(b, big)
         shifted, total = _dd(tb), _dd(np.zeros_like(tb))
@@ -670,6 +773,33 @@ def _scoretheta(a, b, x, mu, theta):
     return out
 
 
+def _scorethetaasym(a, b, c, x, mu, theta):
+    """The theta-score given the three parts of its asymptotic split (GradThetaLead, Log1pmx4, PsilogDiffR), each within
+    a few ulps of itself: a + b + c, unless they cancel so far that those errors could exceed the goal (|a + b + c| <
+    _REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); there the score in double-double, from the split form for theta >=
+    _DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below (see the C backend)."""
+    a, b, c, x, mu, theta = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, x, mu, theta)))
+    out = a + b
+    out += c
+    scale = np.abs(a)
+    scale += np.abs(b)
+    scale += np.abs(c)
+    scale *= _REFINE_BELOW_ASYMPTOTIC
+    rare = _idx(np.abs(out) < scale)
+    if rare.size:
+        xr, mr, tr = x[rare], mu[rare], theta[rare]
+        refined = np.empty_like(xr)
+        split = _idx(tr >= _DD_ASYMPTOTIC_FROM)
+        if split.size:
+            hi, lo = _scoretheta_split_dd(xr[split], mr[split], tr[split])
+            refined[split] = hi + lo
+        low = _idx(~(tr >= _DD_ASYMPTOTIC_FROM))
+        if low.size:
+            refined[low] = _scoretheta_dd(xr[low], mr[low], tr[low])
+        out[rare] = np.where(np.isfinite(refined), refined, out[rare])
+    return out
+
+
 def _gausslogpdf(a, b, x, mu, sigma2):
     """-log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2) given its two terms a and b: a + b, unless they cancel or the log
     is of an argument near 1 (|a + b| < _REFINE_BELOW_GAUSSIAN (|a| + |b| + 1/2)); there both in long double (x87),
@@ -702,9 +832,12 @@ def _log1pmx4(t):
     near = _idx(np.abs(t) < _REMAINDER_SERIES_BELOW)
     if near.size:
         tn = t[near]
-        v, a = _atanh_tail(tn, len(_ATANH))
+        # A - w/3 summed from its second term on (subtracting w/3 from the full sum would leave an ulp of w/3 in a
+        # sum of size w^2/5)
+        v = tn / (2.0 + tn)
         w, u, t2 = v * v, 2.0 + tn, tn * tn
-        out[near] = -t2 * t2 * (12.0 + 9.0 * tn + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * (a - _ATANH[0] * w)
+        rest = _polyval_w(_ATANH[1:], w)
+        out[near] = -t2 * t2 * (12.0 + 9.0 * tn + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * w * rest
     return out
 
 
@@ -1218,7 +1351,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            grad[m] = -_gradthetalead(x_, mu_, theta_) - _log1pmx4((-mu_ + x_)/(mu_ + theta_)) - _psilogdiffr(x_, theta_)
+            grad[m] = -_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4((-mu_ + x_)/(mu_ + theta_)), _psilogdiffr(x_, theta_), x_, mu_, theta_)
             todo[m] = False
         # small counts: exact sum, no digamma
         m = _idx(todo & (x < 16))
@@ -1286,7 +1419,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            grad[m] = theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4((-mu_ + x_)/(mu_ + theta_)) - _psilogdiffr(x_, theta_))
+            grad[m] = -theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4((-mu_ + x_)/(mu_ + theta_)), _psilogdiffr(x_, theta_), x_, mu_, theta_)
             todo[m] = False
         # small counts: exact sum, no digamma
         m = _idx(todo & (x < 16))
@@ -1507,7 +1640,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 t5 = mu_*t3
                 nll[m] = 0
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t4) - _psilogdiffr(x_, theta_)),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
+                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
@@ -1525,7 +1658,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 t5 = mu_*t3
                 nll[m] = np.inf
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t4) - _psilogdiffr(x_, theta_)),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
+                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
@@ -1553,7 +1686,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             t7 = mu_*t5
             nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t3*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t6) - _psilogdiffr(x_, theta_)),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),-t1 + t7], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t3) < 1/4,True], [_log1pmx(t6),-t6 + np.log(t0*t5)], default=np.nan), x_, mu_, theta_)], default=np.nan)
+            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t3*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),-t1 + t7], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t3) < 1/4,True], [_log1pmx(t6),-t6 + np.log(t0*t5)], default=np.nan), x_, mu_, theta_)], default=np.nan)
             todo[m] = False
         # deviance (saddle-point) form
         m = _idx(todo)
@@ -1585,7 +1718,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             t7 = mu_*t5
             nll[m] = (0.5)*h0 + h1 + mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),theta_*(-_gradthetalead(x_, mu_, theta_) - _log1pmx4(t6) - _psilogdiffr(x_, theta_)),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
+            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
     return (nll, grad_logmu, grad_logtheta,)
 
 def nb_p_zero(mu, theta):
