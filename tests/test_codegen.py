@@ -275,3 +275,21 @@ def test_c_threads_give_identical_results(c_kernels):
 def test_set_threads_rejects_zero(c_kernels):
     with pytest.raises(ValueError):
         c_kernels.set_threads(0)
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 7, 10, 18])
+def test_estrin_polynomial_is_the_sum_it_unrolls(degree):
+    """The C printer's unrolled series (Estrin's scheme) is sum_j c_j w^(j+1), checked by running its statements."""
+    from fractions import Fraction
+
+    from derive.backends.c.printer import estrin
+
+    coefficients = [1.0 / (2 * j + 3) for j in range(degree)]
+    w = 0.1875  # exact in binary: the check is exact up to the final roundings
+    namespace = {"w": w}
+    for statement in estrin(coefficients).split(";"):
+        statement = statement.strip()
+        if statement:
+            exec(statement.replace("const double ", "").replace("return ", "result = "), {}, namespace)
+    exact = sum(Fraction(c) * Fraction(w) ** (j + 1) for j, c in enumerate(coefficients))
+    assert abs(namespace["result"] - float(exact)) <= 4e-16 * float(exact)

@@ -36,7 +36,7 @@ class DensePlan:
     """A kernel's array loop in two passes, for backends that loop element by element (C).
 
     Pass 1 evaluates the dense branch (x = 0) on every element of a row segment, with no branch on the data,
-    and lists the elements it does not cover; pass 2 evaluates the other branches on those alone. Values that
+    and lists the elements it does not cover; pass 2 evaluates the regimes on those alone. Values that
     both passes need are computed once: the kernel's lets and ``carries`` (function calls of the dense branch
     that later branches also make, e.g. log1p(mu/theta)) are kept per element for pass 2, and lets of a single
     input (theta = e^log_theta) are evaluated once per gene when that input is constant down the columns.
@@ -134,12 +134,12 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
     outer.sort(key=sp.default_sort_key)
     names = {call: sp.Symbol(f"c{k}") for k, call in enumerate(outer)}
     inputs = set(spec.inputs)
-    per_gene = [(symbol.name, next(iter(value.free_symbols)).name, printer(value), printer(value))
-                for symbol, value in spec.lets if len(value.free_symbols) == 1 and value.free_symbols <= inputs]
+    one_input = {symbol.name: (symbol.name, next(iter(value.free_symbols)).name, printer(value), printer(value))
+                 for symbol, value in spec.lets if len(value.free_symbols) == 1 and value.free_symbols <= inputs}
+    preparations: dict[str, tuple[str, str, str, str]] = {}
     carries = []
     for call in outer:
         position = prepared.get(getattr(call, "c_name", ""))
-        one_input = {entry[0]: entry for entry in per_gene}
         if position is not None and (call.args[position] in inputs or call.args[position].name in one_input):
             # The backend's nbk_<name>_prepared(args..., prep) reads a preparation of that argument (an input, or a
             # let of one input): once per gene where it can, else per element (the same value either way: results
@@ -152,8 +152,7 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
                 value = f"nbk_{call.c_name}_prepare({let_value})"
             else:
                 source, value = argument, fallback
-            if prep not in one_input:
-                per_gene.append((prep, source, value, fallback))
+            preparations[prep] = (prep, source, value, fallback)
             args = ", ".join(printer(a) for i, a in enumerate(call.args) if i != position)
             carries.append((names[call].name, f"nbk_{call.c_name}_prepared({args}, {prep})", printer(call)))
         else:
@@ -175,8 +174,8 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
     rest_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in rest_reads)
     dense_reads = reads((dense,), tuple(outer)) | rest_reads
     dense_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in dense_reads)
-    per_gene = [entry for entry in per_gene if entry[0] in dense_lets or entry[0].endswith("_prep")]
-    return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, tuple(per_gene))
+    per_gene = (*(entry for name, entry in one_input.items() if name in dense_lets), *preparations.values())
+    return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, per_gene)
 
 
 def _hoist(outputs: list[sp.Expr], inputs: tuple[sp.Symbol, ...], printer: Callable[[sp.Expr], str],

@@ -70,3 +70,24 @@ class CKernelPrinter(C99CodePrinter):
 
 def c_code(expr: sp.Expr) -> str:
     return CKernelPrinter().doprint(expr)
+
+
+def estrin(coefficients: list[float], var: str = "w") -> str:
+    """C statements returning sum_j c_j var^(j+1), unrolled by Estrin's scheme.
+
+    A loop (or Horner's rule) is a chain of dependent multiply-adds as long as the polynomial; pairing terms with
+    the powers var^2, var^4, ... makes the chain logarithmic in the degree, which matters where a series is
+    evaluated for every element (the x = 0 theta-gradient).
+    """
+    terms = [repr(float(c)) for c in coefficients]
+    lines, power, level = [], var, 0
+    while len(terms) > 1:
+        if level:
+            lines.append(f"const double {var}{2 ** level} = {power} * {power};")
+            power = f"{var}{2 ** level}"
+        pairs = [terms[i:i + 2] for i in range(0, len(terms), 2)]
+        terms = [f"({a} + {b} * {power})" if b else a for a, b in ((p[0], p[1] if len(p) > 1 else None)
+                                                                      for p in pairs)]
+        level += 1
+    lines.append(f"return {terms[0]} * {var};")
+    return "\n    ".join(lines)
