@@ -44,6 +44,11 @@ TAIL_LD = sp.Rational(1, 2**70)
 LD_DIGITS = 25
 #: Double-double (~2^-104) series: terms are kept down to this size relative to the leading one.
 TAIL_DD = sp.Rational(1, 2**110)
+#: Series terms below this fraction of the leading one are summed in double precision (error ~2^-109).
+DD_EXACT_ABOVE = sp.Rational(1, 2**56)
+#: From this theta on, GradThetaLead's double-double numerator (terms of size x theta^3) keeps too few digits near
+#: the gradient's zero: the kernels use the numerator expanded in powers of theta.
+LEAD_EXPANDED_FROM = 2**47
 #: Double-double logarithms reduce their argument m in [1/sqrt 2, sqrt 2) to m/c, c = 1 + i/DD_LOG_STEPS the nearest
 #: table point, so that the atanh series needs few terms.
 DD_LOG_STEPS = 64
@@ -109,6 +114,9 @@ class Coefficients:
     refine_below: float = float(REFINE_BELOW)
     refine_below_small_count: float = float(REFINE_BELOW_SMALL_COUNT)
     refine_below_gaussian: float = float(REFINE_BELOW_GAUSSIAN)
+    tail_dd: float = float(TAIL_DD)
+    dd_exact_above: float = float(DD_EXACT_ABOVE)
+    lead_expanded_from: float = float(LEAD_EXPANDED_FROM)
     refine_below_asymptotic: float = float(REFINE_BELOW_ASYMPTOTIC)
     dd_asymptotic_from: int = DD_ASYMPTOTIC_FROM
     asymptotic_from: int = ASYMPTOTIC_FROM
@@ -242,8 +250,6 @@ def _ld_digamma_terms() -> list[sp.Rational]:
     raise ArithmeticError("the digamma series does not reach TAIL_LD")
 
 
-#: Series terms below this fraction of the leading one are summed in double precision (error ~2^-109).
-DD_EXACT_ABOVE = sp.Rational(1, 2**56)
 
 
 def _exact_terms(sizes: list[sp.Expr]) -> int:

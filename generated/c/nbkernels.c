@@ -96,7 +96,9 @@ static const double NBK_STIRLERR_INT[128] = {
 /* GradThetaLead's double-double numerator keeps ~2^-104 of x/(2 theta (x+theta)), which is at most 6 theta times
  * PsilogDiffR: up to theta = 2^47 that error is below 2^-54 of the three parts' sum of magnitudes, beyond it is not
  * (near the gradient's zero GradThetaLead itself is ~1/theta of that term): there the expanded numerator. */
-#define NBK_LEAD_EXPANDED_FROM 0x1p47
+#define NBK_TAIL_DD 7.703719777548943e-34
+#define NBK_DD_EXACT_ABOVE 1.3877787807814457e-17
+#define NBK_LEAD_EXPANDED_FROM 140737488355328.0
 /* Double-double coefficients {hi, lo} (value = hi + lo to ~2^-106) for the refinements near a zero. */
 static const double NBK_DD_ATANH[8][2] = {{0.3333333333333333, 1.850371707708594e-17}, {0.2, -1.1102230246251566e-17}, {0.14285714285714285, 7.93016446160826e-18}, {0.1111111111111111, 6.1679056923619804e-18}, {0.09090909090909091, -2.523234146875356e-18}, {0.07692307692307693, -4.270088556250602e-18}, {0.06666666666666667, 9.251858538542971e-19}, {0.058823529411764705, 8.163404592832033e-19}};
 static const double NBK_DD_DIGAMMA[20][2] = {{0.08333333333333333, 4.625929269271485e-18}, {-0.008333333333333333, -1.1564823173178714e-19}, {0.003968253968253968, 2.20282346155785e-19}, {-0.004166666666666667, -5.782411586589357e-20}, {0.007575757575757576, -2.1026951223961299e-19}, {-0.021092796092796094, 1.3911677399530732e-18}, {0.08333333333333333, 4.625929269271485e-18}, {-0.4432598039215686, -2.0462934179365632e-17}, {3.0539543302701198, -1.0882720820608607e-17}, {-26.456212121212122, 7.449932926454383e-16}, {281.46014492753625, -1.647635329298783e-14}, {-3607.5105463980462, -1.5347029033579816e-13}, {54827.583333333336, -2.4253192047278085e-12}, {-974936.8238505747, -4.2284185858978625e-11}, {20052695.79668808, -8.878409127275055e-10}, {-472384867.7216299, 1.5660828235102635e-08}, {12635724795.916666, 6.357828776041666e-07}, {-380879311252.4537, -1.379912397079338e-05}, {12850850499305.084, -0.0006510416666666666}, {-482414483548501.7, -0.016215816703621582}};
@@ -493,8 +495,8 @@ static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double th
  * double precision, the others in double-double. */
 static inline nbk_dd nbk_dd_series(nbk_dd w, const double (*c)[2], int n, int exact, double lead) {
     int used = 0, exact_here = 0;
-    for (double size = w.hi; used < n && fabs(c[used][0]) * size >= 0x1p-110 * lead; size *= w.hi) {
-        if (fabs(c[used][0]) * size >= 0x1p-56 * lead) exact_here = used + 1;
+    for (double size = w.hi; used < n && fabs(c[used][0]) * size >= NBK_TAIL_DD * lead; size *= w.hi) {
+        if (fabs(c[used][0]) * size >= NBK_DD_EXACT_ABOVE * lead) exact_here = used + 1;
         ++used;
     }
     if (exact_here > exact) exact_here = exact;
@@ -571,9 +573,9 @@ static nbk_dd nbk_dd_psilog_series(nbk_dd z) {
 static nbk_dd nbk_dd_psir_divided(nbk_dd p, nbk_dd q) {
     const int n = 27;
     int used = 1, exact = 1;
-    for (double size = p.hi; used < n && (used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= 0x1p-110 * NBK_DD_PSIR[0][0];
+    for (double size = p.hi; used < n && (used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= NBK_TAIL_DD * NBK_DD_PSIR[0][0];
          size *= p.hi) {
-        if ((used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= 0x1p-56 * NBK_DD_PSIR[0][0]) exact = used + 1;
+        if ((used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= NBK_DD_EXACT_ABOVE * NBK_DD_PSIR[0][0]) exact = used + 1;
         ++used;
     }
     if (exact > 9) exact = 9;
