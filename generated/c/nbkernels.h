@@ -7,6 +7,8 @@
  * at base[i*s0 + j*s1] (strides in elements; 0 broadcasts), outputs are contiguous n0 x n1 arrays.
  * Conventions, as scipy: NaN or invalid parameters give NaN; counts that are negative or not integers have
  * log-probability -inf; theta = +inf is the Poisson limit. Needs libm; OpenMP threads if compiled with it.
+ * Compile without -ffast-math (its -ffinite-math-only and -fassociative-math remove the NaN and infinity tests
+ * the conventions and the array loops rely on, and reorder the sums that keep the digits).
  */
 #ifndef NBKERNELS_H
 #define NBKERNELS_H
