@@ -490,15 +490,26 @@ static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double th
     return g.hi + g.lo;
 }
 
+/* How many terms of a series sum_j c[j] x^(j+1) (times j+1 when `weighted`) a double-double sum needs, the first
+ * `first` always: *used those down to NBK_TAIL_DD of `lead`, *exact those down to NBK_DD_EXACT_ABOVE of it (the rest
+ * are summed in double precision). */
+static inline void nbk_dd_terms(const double (*c)[2], int n, int first, int weighted, double x, double lead,
+                                int *used, int *exact) {
+    int k = first, e = first;
+    for (double size = x; k < n && (weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_TAIL_DD * lead; size *= x) {
+        if ((weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_DD_EXACT_ABOVE * lead) e = k + 1;
+        ++k;
+    }
+    *used = k;
+    *exact = e;
+}
+
 /* sum_{j<n} c[j] w^(j+1) by Horner, relative to a leading term `lead`: terms below 2^-110 lead are left out,
  * those below 2^-56 lead (from index `exact` on at the largest w, derive/series.py; fewer at smaller w) are summed in
  * double precision, the others in double-double. */
 static inline nbk_dd nbk_dd_series(nbk_dd w, const double (*c)[2], int n, int exact, double lead) {
-    int used = 0, exact_here = 0;
-    for (double size = w.hi; used < n && fabs(c[used][0]) * size >= NBK_TAIL_DD * lead; size *= w.hi) {
-        if (fabs(c[used][0]) * size >= NBK_DD_EXACT_ABOVE * lead) exact_here = used + 1;
-        ++used;
-    }
+    int used, exact_here;
+    nbk_dd_terms(c, n, 0, 0, w.hi, lead, &used, &exact_here);
     if (exact_here > exact) exact_here = exact;
     double tail = 0.0;
     for (int j = used - 1; j >= exact_here; --j) tail = (tail + c[j][0]) * w.hi;
@@ -572,12 +583,8 @@ static nbk_dd nbk_dd_psilog_series(nbk_dd z) {
  * derive/series.py) summed in double precision. */
 static nbk_dd nbk_dd_psir_divided(nbk_dd p, nbk_dd q) {
     const int n = 27;
-    int used = 1, exact = 1;
-    for (double size = p.hi; used < n && (used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= NBK_TAIL_DD * NBK_DD_PSIR[0][0];
-         size *= p.hi) {
-        if ((used + 1) * fabs(NBK_DD_PSIR[used][0]) * size >= NBK_DD_EXACT_ABOVE * NBK_DD_PSIR[0][0]) exact = used + 1;
-        ++used;
-    }
+    int used, exact;
+    nbk_dd_terms(NBK_DD_PSIR, n, 1, 1, p.hi, NBK_DD_PSIR[0][0], &used, &exact);
     if (exact > 9) exact = 9;
     double a_tail = 0.0, d_tail = 0.0;
     for (int j = used - 1; j >= exact; --j) {

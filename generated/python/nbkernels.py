@@ -97,6 +97,9 @@ _LEAD_FROM_SERIES = 1e50
 # Beyond this theta GradThetaLead's double-double numerator keeps too few digits near the gradient's zero (see the
 # C backend's NBK_LEAD_EXPANDED_FROM): the expanded numerator.
 _LEAD_EXPANDED_FROM = 140737488355328.0
+# Double-double series: terms below _TAIL_DD of the leading one are left out, below _DD_EXACT_ABOVE summed in double.
+_TAIL_DD = 7.703719777548943e-34
+_DD_EXACT_ABOVE = 1.3877787807814457e-17
 # Double-double coefficients (hi, lo) for the refinements near a zero.
 _DD_ATANH = ((0.3333333333333333, 1.850371707708594e-17), (0.2, -1.1102230246251566e-17), (0.14285714285714285, 7.93016446160826e-18), (0.1111111111111111, 6.1679056923619804e-18), (0.09090909090909091, -2.523234146875356e-18), (0.07692307692307693, -4.270088556250602e-18), (0.06666666666666667, 9.251858538542971e-19), (0.058823529411764705, 8.163404592832033e-19), )
 _DD_DIGAMMA = ((0.08333333333333333, 4.625929269271485e-18), (-0.008333333333333333, -1.1564823173178714e-19), (0.003968253968253968, 2.20282346155785e-19), (-0.004166666666666667, -5.782411586589357e-20), (0.007575757575757576, -2.1026951223961299e-19), (-0.021092796092796094, 1.3911677399530732e-18), (0.08333333333333333, 4.625929269271485e-18), (-0.4432598039215686, -2.0462934179365632e-17), (3.0539543302701198, -1.0882720820608607e-17), (-26.456212121212122, 7.449932926454383e-16), (281.46014492753625, -1.647635329298783e-14), (-3607.5105463980462, -1.5347029033579816e-13), (54827.583333333336, -2.4253192047278085e-12), (-974936.8238505747, -4.2284185858978625e-11), (20052695.79668808, -8.878409127275055e-10), (-472384867.7216299, 1.5660828235102635e-08), (12635724795.916666, 6.357828776041666e-07), (-380879311252.4537, -1.379912397079338e-05), (12850850499305.084, -0.0006510416666666666), (-482414483548501.7, -0.016215816703621582), )
@@ -529,16 +532,27 @@ def _gradthetalead_expanded(x, mu, theta):
     return hi + lo
 
 
+def _dd_terms(coefficients, first, weighted, x, lead):
+    """(used, exact): how many terms of sum_j c[j] x^(j+1) (times j+1 when ``weighted``) a double-double sum needs at
+    some element, the first ``first`` always: down to _TAIL_DD of ``lead``, and down to _DD_EXACT_ABOVE of it (the
+    rest are summed in double precision)."""
+    size, used, exact = x.copy(), first, first
+    while used < len(coefficients):
+        term = (used + 1 if weighted else 1) * abs(coefficients[used][0]) * size
+        if not np.any(term >= _TAIL_DD * lead):
+            break
+        if np.any(term >= _DD_EXACT_ABOVE * lead):
+            exact = used + 1
+        used += 1
+        size = size * x
+    return used, exact
+
+
 def _dd_series(w, coefficients, exact, lead):
     """sum_j coefficients[j] w^(j+1) by Horner, relative to a leading term ``lead``: terms below 2^-110 lead (at
     every element) are left out, those from index ``exact`` on (below 2^-56 of the sum, derive/series.py) or below
     2^-56 lead at every element are summed in double precision, the others in double-double."""
-    size, used, exact_here = w[0].copy(), 0, 0
-    while used < len(coefficients) and np.any(abs(coefficients[used][0]) * size >= 2.0**-110 * lead):
-        if np.any(abs(coefficients[used][0]) * size >= 2.0**-56 * lead):
-            exact_here = used + 1
-        used += 1
-        size = size * w[0]
+    used, exact_here = _dd_terms(coefficients, 0, False, w[0], lead)
     exact_here = min(exact_here, exact)
     tail = np.zeros_like(w[0])
     for j in range(used - 1, exact_here - 1, -1):
@@ -610,12 +624,7 @@ def _dd_psir_divided(p, q):
     (see the C backend's nbk_dd_psir_divided): Horner's scheme for A_k = c_k + p A_(k+1) and the divided difference
     D_k = A_(k+1) + q D_(k+1) alongside; terms whose bound k |c_k| p^(k-1) is below 2^-110 of c_1 (at every element) are
     left out, those below 2^-56 of it summed in double precision."""
-    c1, size, used, exact = _DD_PSIR[0][0], p[0].copy(), 1, 1
-    while used < len(_DD_PSIR) and np.any((used + 1) * abs(_DD_PSIR[used][0]) * size >= 2.0**-110 * c1):
-        if np.any((used + 1) * abs(_DD_PSIR[used][0]) * size >= 2.0**-56 * c1):
-            exact = used + 1
-        used += 1
-        size = size * p[0]
+    used, exact = _dd_terms(_DD_PSIR, 1, True, p[0], _DD_PSIR[0][0])
     exact = min(exact, 9)
     a_tail, d_tail = np.zeros_like(p[0]), np.zeros_like(p[0])
     for j in range(used - 1, exact - 1, -1):
