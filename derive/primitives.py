@@ -277,6 +277,21 @@ class Log1pDiv(PrimitiveBase):
         return sp.log(1 + a / b)
 
 
+class AtanhTail(PrimitiveBase):
+    """atanh(sqrt(w))/sqrt(w) - 1 = w/3 + w^2/5 + ...: log1p(u) = 2 v (1 + AtanhTail(v^2)) with v = u/(2+u).
+
+    Native code sums the series, truncated for w <= 1/49 (v <= 1/7, derive/series.py); callers stay there. A short
+    polynomial instead of a log call, and its terms are what log1p(u) - u/(1+u) leaves, without cancellation.
+    """
+
+    nargs = 1
+    c_name = "atanh_tail"
+
+    @classmethod
+    def definition(cls, w: sp.Expr) -> sp.Expr:
+        return sp.atanh(sp.sqrt(w)) / sp.sqrt(w) - 1
+
+
 class Softplus(PrimitiveBase):
     """log(1 + e^z) without overflow: log-space NB at huge log means."""
 
@@ -292,7 +307,8 @@ Primitive = PrimitiveBase
 
 PRIMITIVES: tuple[type[Primitive], ...] = (
     Log1pmx, Dev1p, Stirlerr, StirlerrCount, LogRising1p, LogPowRising, Lfact, PsilogDiff, RisingRecipDev,
-    GradThetaLead, Log1pmx4, PsilogDiffR, ScoreTheta, ScoreThetaAsymptotic, GaussLogpdf, Log1pDiv, Softplus,
+    GradThetaLead, Log1pmx4, PsilogDiffR, ScoreTheta, ScoreThetaAsymptotic, GaussLogpdf, Log1pDiv, AtanhTail,
+    Softplus,
 )
 
 

@@ -20,6 +20,10 @@ TABLE_SIZE = 128
 #: |t| below this uses the atanh series for log1p(t) - t and (1+t)log1p(t) - t (above, the direct formula
 #: loses at most a factor ~2/|t| = 8 to cancellation).
 DEVIANCE_SERIES_BELOW = sp.Rational(1, 4)
+#: At x = 0 the fused kernel writes log1p(mu/theta) = 2 atanh(v), v = mu/(2 theta + mu), as a series for
+#: mu/theta <= this (no log call; the theta-gradient's cancelling difference is then formed without cancellation).
+#: There v <= 1/7, the bound |t| < DEVIANCE_SERIES_BELOW gives (|v| = 1/7 at t = -1/4): the same terms suffice.
+ZERO_SERIES_BELOW = sp.Rational(1, 3)
 #: log1p(t) - t + t^2/2 - t^3/3 cancels far more: its series is used up to here (all the atanh terms).
 REMAINDER_SERIES_BELOW = sp.Rational(1, 2)
 #: Counts below this use the short exact sum for log Gamma(x+theta) - log Gamma(theta) - x log theta.

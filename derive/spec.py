@@ -16,8 +16,8 @@ import sympy as sp
 
 from derive.primitives import IsInf, IsNaN, NotCount
 from derive.registry import expr
-from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT
-from derive.stable import DEVIANCE_LETS, HUGE_THETA, q, r, w
+from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT, ZERO_SERIES_BELOW
+from derive.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
 #: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
@@ -60,6 +60,9 @@ class Branch:
     #: Finite for every ordinary input and the most common case (x = 0 in count data): a vectorised backend may
     #: evaluate it over all elements first and overwrite the others, instead of gathering and scattering.
     dense: bool = False
+    #: A second common case right after the dense branch (x = 0 where the dense form's range ends): backends that run
+    #: the dense branch in a pass of its own may run this one over the elements it leaves, in a loop of its own.
+    sweep: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,30 @@ def _grad_theta(scale_by_theta: bool) -> KernelSpec:
                         regimes=len(regimes))
 
 
+#: Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result does;
+#: there the theta-gradient is its leading term, mu^2/(2 theta), to a relative O(mu/theta).
+ZERO_SERIES_FROM = sp.Float("1e-150")
+
+
+def _fused_zero_fast(grad_logmu: sp.Expr) -> list[Branch]:
+    """x = 0 in the fused kernel: the value and the theta-gradient from one series (no log call), or from one log.
+
+    Together they cover x = 0 but for mu/theta < ZERO_SERIES_FROM (the x = 0 branch after them); the series is the
+    dense branch, the log the sweep over what it leaves.
+    """
+    lets = tuple((name, to_kernel(value)) for name, value in ZERO_SERIES_LETS)
+    series = (kernel_expr("stable.nb_nll_zero_series"), grad_logmu,
+              kernel_expr("stable.nb_nll_grad_logtheta_zero_series"))
+    logs = (kernel_expr("stable.nb_nll_zero_log"), grad_logmu, kernel_expr("stable.nb_nll_grad_logtheta_zero_log"))
+    in_series = (MU <= ZERO_SERIES_BELOW * THETA) & (MU >= ZERO_SERIES_FROM * THETA)
+    return [
+        Branch(sp.Eq(X, 0) & in_series, series, "x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared",
+               lets, dense=True),
+        Branch(sp.Eq(X, 0) & (MU > ZERO_SERIES_BELOW * THETA), logs, "x = 0, mu > theta/3: theta log(1 + mu/theta)",
+               sweep=True),
+    ]
+
+
 def _fused() -> KernelSpec:
     """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
     by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA)))
@@ -264,8 +291,13 @@ def _fused() -> KernelSpec:
         "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
         "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
-        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form.
-        "x0": (kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU), by_count.subs(X, 0)),
+        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form. The x = 0
+        # forms before this branch leave it mu/theta < ZERO_SERIES_FROM, where theta d/d theta is mu^2/(2 theta)
+        # to O(mu/theta) (mu^2 < 1.1e308 there: mu < 1e-150 e^700).
+        # (theta times the quotient, in that order: theta mu would overflow for huge theta.)
+        "x0": (THETA * sp.UnevaluatedExpr(kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU)
+                                          / THETA),
+               kernel_expr("stable.nb_nll_grad_logtheta_huge").subs(X, 0)),
         "deviance": (general[0], by_count),
     }
     in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
@@ -279,20 +311,24 @@ def _fused() -> KernelSpec:
                        (-tiny_value, kernel_expr("nb.nll_grad_logmu").subs(in_mu), tiny_grad),
                        "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
     for key, branch in _logmu_logpmf_branches():
+        if key == "x0":
+            branches.extend(_fused_zero_fast(gradients["x0"][0]))
         (value,) = branch.outputs
         outputs = (-value, *gradients.get(key, general))
         # r is computed only in the branches that read it (a division per element otherwise).
         lets = ((R_LET,) if any(sp.sympify(o).has(r) for o in outputs) else ()) + branch.lets
-        branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense))
+        # (x = 0 is dense in the two forms before it; this one is left for the edges of their ranges.)
+        branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense and key != "x0"))
     return _with_domain(KernelSpec(
         "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
         (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
         ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
          "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
          "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny", "stable.nb_loglik_logtheta_tiny_zero",
-         "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero"),
+         "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero", "stable.nb_nll_zero_series",
+         "stable.nb_nll_grad_logtheta_zero_series", "stable.nb_nll_zero_log", "stable.nb_nll_grad_logtheta_zero_log"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
-    ), "cll", regimes=3)
+    ), "cll", regimes=5)
 
 
 def _p_zero() -> KernelSpec:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.primitives import (
+    AtanhTail,
     Dev1p,
     GaussLogpdf,
     GradThetaLead,
@@ -41,7 +42,7 @@ from derive.primitives import (
     log1p,
 )
 from derive.registry import derivation, expr, register
-from derive.series import DEVIANCE_SERIES_BELOW
+from derive.series import DEVIANCE_SERIES_BELOW, ZERO_SERIES_BELOW
 from derive.steps import Chain, Derivation
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
@@ -359,6 +360,73 @@ def nb_nll_grad_logmu_zero() -> Derivation:
     )
 
 
+# The x = 0 forms of the fused kernel (value and theta-gradient from one series, or from one log): v names the
+# atanh argument mu/(2 theta + mu).
+v = sp.Symbol("v", positive=True)
+"""v = mu/(2 theta + mu), so that log1p(mu/theta) = 2 atanh(v)."""
+ZERO_SERIES_LETS = ((v, mu / (2 * theta + mu)),)
+_NLL_ZERO = -theta * sp.log(theta / (theta + mu))
+_GRAD_LOGTHETA_ZERO = theta * (sp.log(1 + mu / theta) - mu / (mu + theta))
+
+
+@register("stable.nb_nll_zero_series")
+def nb_nll_zero_series() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_zero_series", f"NLL at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: a series",
+                     section="5.1"), "nb.loglik")
+        .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO)
+        .rewrite_where(2 * theta * v * (1 + AtanhTail(v**2)),
+                       "log(1 + u) = 2 atanh(u/(2 + u)) with u = mu/theta, and atanh(v) = v (1 + AtanhTail(v^2)): "
+                       "for mu <= theta/3, v <= 1/7 and the tail is a short polynomial, with no log call",
+                       dict(ZERO_SERIES_LETS))
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_logtheta_zero_series")
+def nb_nll_grad_logtheta_zero_series() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_logtheta_zero_series",
+                     f"Gradient w.r.t. log theta at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: the same series",
+                     section="7.2"), "nb.nll_grad_theta")
+        .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
+               shown=_GRAD_LOGTHETA_ZERO)
+        .rewrite_where(theta * v * (mu / (mu + theta) + 2 * AtanhTail(v**2)),
+                       "log1p(u) - mu/(mu + theta) = 2v - mu/(mu + theta) + 2v AtanhTail(v^2), and "
+                       "2v - mu/(mu + theta) = v mu/(mu + theta) exactly: the difference that cancels to O(u^2) is "
+                       "never formed, and the value's series serves again",
+                       dict(ZERO_SERIES_LETS))
+        .build()
+    )
+
+
+@register("stable.nb_nll_zero_log")
+def nb_nll_zero_log() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_zero_log", f"NLL at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log",
+                     section="5.1"), "nb.loglik")
+        .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO)
+        .rewrite(theta * sp.log((theta + mu) / theta),
+                 "for mu > theta/3 the quotient is >= 4/3: its rounding moves the log by <= 2^-53 against a log >= "
+                 "0.28, a few ulps, and log costs less than log1p there")
+        .build()
+    )
+
+
+@register("stable.nb_nll_grad_logtheta_zero_log")
+def nb_nll_grad_logtheta_zero_log() -> Derivation:
+    return (
+        _start(Chain("stable.nb_nll_grad_logtheta_zero_log",
+                     f"Gradient w.r.t. log theta at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log",
+                     section="7.2"), "nb.nll_grad_theta")
+        .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
+               shown=_GRAD_LOGTHETA_ZERO)
+        .rewrite(theta * (sp.log((theta + mu) / theta) - mu / (mu + theta)),
+                 "for mu > theta/3 the difference keeps more than 1/8 of the log: no cancellation to avoid")
+        .build()
+    )
+
+
 def stable_names() -> list[str]:
     """The registered stable forms (the kernels' building blocks)."""
     from derive.registry import names
@@ -366,4 +434,4 @@ def stable_names() -> list[str]:
     return [n for n in names() if n.startswith("stable.")]
 
 
-__all__ = ["DEVIANCE_LETS", "q", "w", "derivation", "stable_names", "HALF"]
+__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "q", "v", "w", "derivation", "stable_names", "HALF"]

@@ -65,3 +65,35 @@ def test_segments_and_thread_splits(c_kernels, numpy_kernels, shape):
                           numpy_kernels.nb_nll_fused(x, np.log(mu), np.log(theta)), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, err_msg=name)
     np.testing.assert_allclose(c_kernels.nb_nll_sum_genes(x, mu, theta), -want.sum(axis=1), rtol=1e-12)
+
+
+def _fused_zero_grid():
+    """x = 0 with mu/theta across the fused kernel's x = 0 forms: the series (1e-150 <= mu/theta <= 1/3, theta <=
+    1e150), the log beyond 1/3, and the general form below 1e-150 or above theta = 1e150; both sides of each edge."""
+    third = 1.0 / 3.0
+    ratios = np.array([1e-300, 1e-160, np.nextafter(1e-150, 0), 1e-150, np.nextafter(1e-150, 1), 1e-40, 1e-8, 1e-3,
+                       0.1, np.nextafter(third, 0), third, np.nextafter(third, 1), 0.5, 3.0, 1e8, 1e200])
+    theta = np.array([1e-250, 1e-5, 0.7, 12.0, 3e4, 1e100, 1e149, 1e150, 2e150, 1e250])
+    mu = ratios[:, None] * theta[None, :]
+    keep = (mu > np.exp(-700)) & (mu < np.exp(700))  # the ordinary domain of log_mu (the rest is other branches')
+    return np.log(mu[keep]), np.broadcast_to(np.log(theta), mu.shape)[keep]
+
+
+def test_fused_zero_forms_at_their_edges(c_kernels, numpy_kernels):
+    """The x = 0 value and gradients of nb_nll_fused where its series, log and general forms meet (mpmath oracle)."""
+    log_mu, log_theta = _fused_zero_grid()
+    x = np.zeros_like(log_mu)
+    # (mu/theta down to 1e-300: theta/(theta + mu) needs ~300 digits before its log means anything)
+    exact = oracle.evaluate("nb_nll_fused", x, log_mu, log_theta, dps=400)
+    scalar = np.array([c_kernels.nb_nll_fused(0.0, a, b) for a, b in zip(log_mu, log_theta, strict=True)]).T
+    for backend, got in (("c array", c_kernels.nb_nll_fused(x, log_mu, log_theta)), ("c scalar", scalar),
+                         ("numpy", numpy_kernels.nb_nll_fused(x, log_mu, log_theta))):
+        for name, g, e, goal in zip(("nll", "grad_logmu", "grad_logtheta"), got, exact, (1e-14, 1e-13, 1e-13),
+                                    strict=True):
+            g = np.asarray(g)
+            assert np.all(np.isfinite(g)), f"{backend} {name}: non-finite at x = 0"
+            err = np.abs(g - e) / np.maximum(np.abs(e), 1e-300)
+            worst = int(np.argmax(err))
+            assert err[worst] <= goal, (f"{backend} {name}: relative error {err[worst]:.2e} at mu/theta = "
+                                        f"{np.exp(log_mu[worst] - log_theta[worst]):.3g}, "
+                                        f"theta = {np.exp(log_theta[worst]):.3g}")

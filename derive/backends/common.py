@@ -60,6 +60,19 @@ class DensePlan:
     in every row, else ``fallback`` per element. They are the lets of one input (theta = e^log_theta), and the
     per-gene preparation of a carried primitive's argument when the backend has one (1/theta for log1p(mu/theta):
     a multiplication per element instead of a division)."""
+    test: str = ""
+    """The dense branch's condition for pass 1's flags: its conjuncts joined by a bitwise and (a short-circuit and
+    branches on each, and x = 0 versus a count is a coin toss the predictor loses)."""
+    sweep_test: str = ""
+    """The same for the sweep branch's condition."""
+    sweep: PrintedBranch | None = None
+    """The branch after the dense one when the spec marks it ``sweep``: pass 1 lists the elements it covers apart,
+    and a loop of its own computes it there (no dispatch through the regimes, no branch between its elements and the
+    rest). It reads inputs, and the lets pass 1 keeps for pass 2 (not carries: none needs them yet)."""
+    early: tuple[str, ...] = ()
+    """Lets of one input that call a function (mu = e^log_mu), computed in a loop of their own before pass 1 (and
+    passed to pass 2 from there): every floating-point register is caller-saved (x86-64), so a call in the middle
+    of pass 1's arithmetic spills what is live across it."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +173,7 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
 
     def with_carries(branch: Branch) -> Branch:
         return Branch(branch.condition, tuple(sp.sympify(o).xreplace(names) for o in branch.outputs), branch.note,
-                      tuple((n, sp.sympify(v).xreplace(names)) for n, v in branch.lets), branch.dense)
+                      tuple((n, sp.sympify(v).xreplace(names)) for n, v in branch.lets), branch.dense, branch.sweep)
 
     printed_dense = _print_branch(with_carries(dense), printer, False, known, {})
     rest = tuple(_print_branch(with_carries(b), printer, i == len(later), known, {})
@@ -175,7 +188,22 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
     dense_reads = reads((dense,), tuple(outer)) | rest_reads
     dense_lets = tuple(symbol.name for symbol, _ in spec.lets if symbol in dense_reads)
     per_gene = (*(entry for name, entry in one_input.items() if name in dense_lets), *preparations.values())
-    return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, per_gene)
+    sweep = None
+    if later and later[0].sweep:
+        if set(names.values()) & reads((with_carries(later[0]),)):
+            raise ValueError(f"{spec.name}: the sweep branch reads a carry, which its loop does not pass")
+        sweep = _print_branch(later[0], printer, False, known, {})
+    let_values = {symbol.name: value for symbol, value in spec.lets}
+    early = tuple(name for name in dense_lets if name in one_input and _calls(let_values[name]))
+    return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, per_gene,
+                     _bits(dense.condition, printer), _bits(later[0].condition, printer) if sweep else "", sweep, early)
+
+
+def _bits(condition: sp.Basic, printer: Callable[[sp.Expr], str]) -> str:
+    """A condition with its top-level conjuncts joined by "&": evaluated whole, without a branch per term."""
+    if isinstance(condition, sp.And):
+        return " & ".join(f"({printer(term)})" for term in condition.args)
+    return f"({printer(condition)})"
 
 
 def _hoist(outputs: list[sp.Expr], inputs: tuple[sp.Symbol, ...], printer: Callable[[sp.Expr], str],
