@@ -43,6 +43,9 @@ class Backend:
     """Whether kernels with a dense branch get a two-pass plan for their array loops (C; numpy is dense anyway)."""
     prepared: dict[str, int] = field(default_factory=dict)
     """Primitive (c_name) -> argument the two-pass loops may prepare once per gene (see common.DensePlan)."""
+    vector_safe: frozenset[str] = frozenset()
+    """Primitives (c_name) that are inline arithmetic, no call: a dense pass that calls nothing else may be compiled
+    for SIMD (see common.DensePlan.vector)."""
     filters: dict[str, Callable] = field(default_factory=dict)
 
     def environment(self) -> jinja2.Environment:

@@ -73,6 +73,10 @@ class DensePlan:
     """Lets of one input that call a function (mu = e^log_mu), computed in a loop of their own before pass 1 (and
     passed to pass 2 from there): every floating-point register is caller-saved (x86-64), so a call in the middle
     of pass 1's arithmetic spills what is live across it."""
+    vector: bool = False
+    """Whether pass 1 (on contiguous rows) is a loop of arithmetic alone: it then writes a class per element (done,
+    sweep, rest) instead of appending to the lists, so that the compiler can run it on SIMD lanes, and a second loop
+    turns the classes into the lists."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def _cse(exprs: list[sp.Expr], prefix: str) -> tuple[list[tuple[sp.Symbol, sp.Ex
 
 
 def print_kernel(spec: KernelSpec, printer: Callable[[sp.Expr], str], local_suffix: str = "",
-                 hoist: bool = False, two_pass: bool = False, prepared: dict[str, int] | None = None) -> PrintedKernel:
+                 hoist: bool = False, two_pass: bool = False, prepared: dict[str, int] | None = None,
+                 vector_safe: frozenset[str] = frozenset()) -> PrintedKernel:
     """Print every branch of ``spec`` with ``printer`` (a function from SymPy to target-language text).
 
     Inside a branch, inputs and lets are renamed with ``local_suffix`` (numpy evaluates a branch on the
@@ -109,7 +114,7 @@ def print_kernel(spec: KernelSpec, printer: Callable[[sp.Expr], str], local_suff
         hoistable = inputs if not branch.dense else ()
         branches.append(_print_branch(branch, printer, index == len(spec.branches) - 1, known, rename, hoistable))
     lets = tuple((symbol.name, printer(value)) for symbol, value in spec.lets)
-    plan = _dense_plan(spec, printer, known, prepared or {}) if two_pass else None
+    plan = _dense_plan(spec, printer, known, prepared or {}, vector_safe) if two_pass else None
     return PrintedKernel(spec, lets, tuple(branches), plan)
 
 
@@ -132,7 +137,7 @@ def _calls(e: sp.Basic, unconditional: bool = False) -> set[sp.Basic]:
 
 
 def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[str],
-                prepared: dict[str, int]) -> DensePlan | None:
+                prepared: dict[str, int], vector_safe: frozenset[str] = frozenset()) -> DensePlan | None:
     """The two-pass plan of a kernel whose first regime is dense and pins the count (see :class:`DensePlan`)."""
     index = next((i for i, b in enumerate(spec.branches) if b.dense), None)
     if index is None or index != spec.edges or not spec.domain or spec.domain[0][1] != "count":
@@ -195,8 +200,14 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
         sweep = _print_branch(later[0], printer, False, known, {})
     let_values = {symbol.name: value for symbol, value in spec.lets}
     early = tuple(name for name in dense_lets if name in one_input and _calls(let_values[name]))
+    # SIMD: pass 1 then reads inputs and early lets alone and calls nothing but inline arithmetic.
+    in_loop = [let_values[name] for name in dense_lets if name not in early]
+    calls = _calls(sp.Add(*dense.outputs, *(v for _, v in dense.lets), *in_loop, evaluate=False))
+    vector = (not carries and all(entry[0] in early for entry in per_gene) and all(n in early for n in rest_lets)
+              and all(getattr(call, "c_name", None) in vector_safe for call in calls))
     return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, per_gene,
-                     _bits(dense.condition, printer), _bits(later[0].condition, printer) if sweep else "", sweep, early)
+                     _bits(dense.condition, printer), _bits(later[0].condition, printer) if sweep else "", sweep, early,
+                     vector)
 
 
 def _bits(condition: sp.Basic, printer: Callable[[sp.Expr], str]) -> str:

@@ -173,6 +173,15 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 #define NBK_REFINE_BELOW_SMALL_COUNT 0.03125
 #define NBK_REFINE_BELOW_GAUSSIAN 0.03125
 #define NBK_REFINE_BELOW_ASYMPTOTIC 0.015625
+/* Pass 1 of the array loops whose dense branch is arithmetic alone is compiled twice where GCC can choose when the
+ * library loads (x86-64, glibc): for AVX2 (four lanes) and for the baseline (two), with the vectoriser's full cost
+ * model (-O2 keeps only its cheapest cases). Both run the same IEEE operations in the same order (ISO C mode
+ * contracts nothing into fma and reassociates nothing), so results do not depend on which. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 6 && defined(__x86_64__) && defined(__GLIBC__)
+#define NBK_SIMD_CLONES __attribute__((target_clones("avx2", "default"), optimize("vect-cost-model=dynamic")))
+#else
+#define NBK_SIMD_CLONES
+#endif
 /* The refinements are kept out of line: inlined into the kernels' loops they would cost the common path. */
 #if defined(__GNUC__) || defined(__clang__)
 #define NBK_RARE __attribute__((noinline, cold))
@@ -962,6 +971,7 @@ static inline double nbk_nb_logpmf_theta_log1pdiv_prep(double theta) {
     return nbk_log1pdiv_prepare(theta);
 }
 
+
 /* One row segment of jn <= NBK_CHUNK elements in two passes: the dense branch on every element (no branch on the
  * data, so no mispredictions between zeros and counts), then the elements it does not cover, by index. */
 static void nbk_nb_logpmf_block(int64_t jn, const double *p_x, int64_t x_s1, const double *p_mu, int64_t mu_s1, const double *p_theta, int64_t theta_s1, const double *g_theta_log1pdiv_prep, double *o_logpmf) {
@@ -1200,6 +1210,7 @@ static inline double nbk_nb_logpmf_logmu_mu(double log_mu) {
 static inline double nbk_nb_logpmf_logmu_theta_log1pdiv_prep(double theta) {
     return nbk_log1pdiv_prepare(theta);
 }
+
 
 /* One row segment of jn <= NBK_CHUNK elements in two passes: the dense branch on every element (no branch on the
  * data, so no mispredictions between zeros and counts), then the elements it does not cover, by index. */
@@ -1971,6 +1982,29 @@ static inline double nbk_nb_nll_fused_theta(double log_theta) {
     return exp(log_theta);
 }
 
+
+/* Pass 1 on contiguous rows, as arithmetic alone (SIMD where NBK_SIMD_CLONES allows): the dense branch on every
+ * element, and a class per element for the lists: 1 done, 2 for the sweep, 0 for pass 2. */
+static NBK_SIMD_CLONES void nbk_nb_nll_fused_dense(int64_t jn, const double *restrict p_x, const double *restrict p_log_mu, const double *restrict p_log_theta, const double *restrict s_mu, const double *restrict s_theta, double *restrict o_nll, double *restrict o_grad_logmu, double *restrict o_grad_logtheta, int32_t *restrict nbk_class) {
+    for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {
+        const double x = p_x[nbk_j];
+        const double log_mu = p_log_mu[nbk_j];
+        const double log_theta = p_log_theta[nbk_j];
+        const double mu = s_mu[nbk_j];
+        const double theta = s_theta[nbk_j];
+        const double v = mu/(mu + 2*theta);
+        const double t0 = nbk_atanh_tail(pow(v, 2));
+        const double t1 = theta*v;
+        const double t2 = mu/(mu + theta);
+        o_nll[nbk_j] = 2*t1*(t0 + 1);
+        o_grad_logmu[nbk_j] = theta*t2;
+        o_grad_logtheta[nbk_j] = t1*(2*t0 + t2);
+        const int32_t nbk_done = (x == 0) & (mu >= 1e-150*theta) & (mu <= (1.0/3.0)*theta) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0));
+        const int32_t nbk_sweep = (nbk_done ^ 1) & (x == 0) & (mu > (1.0/3.0)*theta) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0));
+        nbk_class[nbk_j] = nbk_done | (nbk_sweep << 1);
+    }
+}
+
 /* One row segment of jn <= NBK_CHUNK elements in two passes: the dense branch on every element (no branch on the
  * data, so no mispredictions between zeros and counts), then the elements it does not cover, by index. */
 static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, const double *p_log_mu, int64_t log_mu_s1, const double *p_log_theta, int64_t log_theta_s1, const double *g_mu, const double *g_theta, double *o_nll, double *o_grad_logmu, double *o_grad_logtheta) {
@@ -1993,25 +2027,14 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_theta[nbk_j] = nbk_nb_nll_fused_theta(p_log_theta[nbk_j * log_theta_s1]);
     }
     if (x_s1 == 1 && log_mu_s1 == 1 && log_theta_s1 == 1) {  /* contiguous rows: the same loop, constant strides */
+        int32_t nbk_class[NBK_CHUNK];
+        nbk_nb_nll_fused_dense(jn, p_x, p_log_mu, p_log_theta, s_mu, s_theta, o_nll, o_grad_logmu, o_grad_logtheta, nbk_class);
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {
-            const double x = p_x[nbk_j];
-            const double log_mu = p_log_mu[nbk_j];
-            const double log_theta = p_log_theta[nbk_j];
-            const double mu = s_mu[nbk_j];
-            const double theta = s_theta[nbk_j];
-            const double v = mu/(mu + 2*theta);
-            const double t0 = nbk_atanh_tail(pow(v, 2));
-            const double t1 = theta*v;
-            const double t2 = mu/(mu + theta);
-            o_nll[nbk_j] = 2*t1*(t0 + 1);
-            o_grad_logmu[nbk_j] = theta*t2;
-            o_grad_logtheta[nbk_j] = t1*(2*t0 + t2);
-            const int nbk_done = (x == 0) & (mu >= 1e-150*theta) & (mu <= (1.0/3.0)*theta) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0));
-            const int nbk_sweep = !nbk_done & (x == 0) & (mu > (1.0/3.0)*theta) & ((log_mu >= -700.0) & (log_mu <= 700.0)) & ((log_theta >= -700.0) & (log_theta <= 700.0));
+            const int32_t nbk_c = nbk_class[nbk_j];
             nbk_swept[nbk_ks] = (int32_t)nbk_j;
-            nbk_ks += nbk_sweep;
+            nbk_ks += nbk_c >> 1;
             nbk_rest[nbk_k] = (int32_t)nbk_j;
-            nbk_k += !nbk_done & !nbk_sweep;
+            nbk_k += nbk_c == 0;
         }
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) {

@@ -14,6 +14,7 @@ BACKEND = Backend(
     outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
     two_pass=True,
     prepared={"log1pdiv": 1},
+    vector_safe=frozenset({"atanh_tail"}),
     filters={"double": double_literal("NAN"), "estrin": estrin,
              "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
 )
