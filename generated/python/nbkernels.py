@@ -173,10 +173,11 @@ _REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 # -- Primitives: stable implementations of the functions in derive/primitives.py ---------------------------
 def _polyval_w(coefficients, w):
-    """sum_j coefficients[j] * w^(j+1), by Horner."""
+    """sum_j coefficients[j] * w^(j+1), by Horner (in place: a fresh temporary per step costs more than the step)."""
     acc = np.zeros_like(w)
     for c in coefficients[::-1]:
-        acc = (acc + c) * w
+        acc += c
+        acc *= w
     return acc
 
 
@@ -204,12 +205,18 @@ def _split_near(t):
 
 def _count_groups(n, first, where=True):
     """(count value, positions) for each small count value from ``first`` on: loops over k < n then run once per
-    value on exactly the elements that have it."""
-    top = int(n.max()) if n.size else 0
-    for value in range(first, min(top, _SMALL_COUNT - 1) + 1):
-        group = _idx(where & (n == value))
-        if group.size:
-            yield value, group
+    value on exactly the elements that have it. One stable sort of the small counts (a radix sort of bytes) finds
+    every group, in increasing position, instead of a pass over the block per value."""
+    chosen = _idx(where & (n >= first) & (n < _SMALL_COUNT))
+    if not chosen.size:
+        return
+    counts = n[chosen].astype(np.int8)
+    chosen = chosen[np.argsort(counts, kind="stable")]
+    start = 0
+    for value, size in enumerate(np.bincount(counts, minlength=_SMALL_COUNT)):
+        if size and value >= first:
+            yield value, chosen[start:start + size]
+        start += size
 
 
 def _log1pmx(t):
@@ -244,8 +251,10 @@ def _stirlerr_series(z):
     w = 1.0 / (z * z)
     acc = np.zeros_like(z)
     for c in _STIRLING[::-1]:
-        acc = acc * w + c
-    return acc / z
+        acc *= w
+        acc += c
+    acc /= z
+    return acc
 
 
 def _stirlerr(z):
@@ -320,10 +329,7 @@ def _lpowrising(n, m, z):
 
 def _digamma_tail(w):
     """sum_k _DIGAMMA[k] w^(k+1): psi(z) - log z + 1/(2z) = -this at w = 1/z^2 (asymptotic range)."""
-    acc = np.zeros_like(w)
-    for c in _DIGAMMA[::-1]:
-        acc = (acc + c) * w
-    return acc
+    return _polyval_w(_DIGAMMA, w)
 
 
 def _psilog(z):
@@ -959,10 +965,13 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols):
     size = x.size
     logpmf = np.empty(size)
     with np.errstate(all="ignore"):
-        # dense first (x = 0: -theta log1p(mu/theta)): every element, the others are overwritten below
-        mu_ = mu
-        theta_ = theta
-        logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
+        # dense first (x = 0: -theta log1p(mu/theta)) where that is most elements: computed on every element (no gather
+        # or scatter), the others overwritten below; elsewhere gathered below like the other branches
+        dense = 2 * np.count_nonzero(x == 0) >= size
+        if dense:
+            mu_ = mu
+            theta_ = theta
+            logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -970,32 +979,38 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols):
             if m.size:
                 logpmf[m] = np.nan
                 todo[m] = False
+
             # x negative or not an integer: probability 0
             m = _idx(todo & (_notcount(x)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
             if m.size:
                 logpmf[m] = 0
                 todo[m] = False
+
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # mu = +inf: the mass has escaped to infinity
             m = _idx(todo & (np.isposinf(mu)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # theta = +inf (Poisson), x = 0
             m = _idx(todo & ((np.isposinf(theta)) & (x == 0)))
             if m.size:
                 mu_ = mu[m]
                 logpmf[m] = -mu_
                 todo[m] = False
+
             # theta = +inf: Poisson, deviance form
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1013,9 +1028,17 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols):
                     h1 = (np.log(2*np.pi*x__u))[index[m]]
                 logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo[m] = False
+
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
-        todo[m] = False  # computed densely above
+        if dense:
+            todo[m] = False  # computed densely above
+        elif m.size:
+            mu_ = mu[m]
+            theta_ = theta[m]
+            logpmf[m] = -theta_*_log1pdiv(mu_, theta_)
+            todo[m] = False
+
         # small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)
         m = _idx(todo & ((theta >= 1/10) & (x < 16)))
         if m.size:
@@ -1029,6 +1052,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols):
                 h0 = (_lfact(x__u))[index[m]]
             logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
+
         # deviance (saddle-point) form
         m = _idx(todo)
         if m.size:
@@ -1055,6 +1079,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols):
             t0 = theta_ + x_
             t1 = mu_ - x_
             logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
+
     return (logpmf,)
 
 
@@ -1090,10 +1115,13 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
     logpmf = np.empty(size)
     with np.errstate(all="ignore"):
         mu = np.exp(log_mu)
-        # dense first (x = 0: -theta log1p(mu/theta)): every element, the others are overwritten below
-        mu_ = mu
-        theta_ = theta
-        logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
+        # dense first (x = 0: -theta log1p(mu/theta)) where that is most elements: computed on every element (no gather
+        # or scatter), the others overwritten below; elsewhere gathered below like the other branches
+        dense = 2 * np.count_nonzero(x == 0) >= size
+        if dense:
+            mu_ = mu
+            theta_ = theta
+            logpmf[...] = -theta_*_log1pdiv(mu_, theta_)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -1101,27 +1129,32 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
             if m.size:
                 logpmf[m] = np.nan
                 todo[m] = False
+
             # x negative or not an integer: probability 0
             m = _idx(todo & (_notcount(x)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # log_mu = +inf: the mass has escaped to infinity
             m = _idx(todo & (np.isposinf(log_mu)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # Poisson with e^log_mu overflowing
             m = _idx(todo & ((np.isposinf(mu)) & (np.isposinf(theta))))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # theta = +inf (Poisson), x = 0
             m = _idx(todo & ((np.isposinf(theta)) & (x == 0)))
             if m.size:
                 mu_ = mu[m]
                 logpmf[m] = -mu_
                 todo[m] = False
+
             # Poisson with e^log_mu underflowing: x log_mu - mu - log x!
             m = _idx(todo & ((np.isposinf(theta)) & (log_mu < -700)))
             if m.size:
@@ -1139,6 +1172,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
                     h1 = (np.exp(log_mu__u))[index[m]]
                 logpmf[m] = -h0 - h1 + log_mu_*x_
                 todo[m] = False
+
             # theta = +inf: Poisson, deviance form
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1156,6 +1190,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
                     h1 = (np.log(2*np.pi*x__u))[index[m]]
                 logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo[m] = False
+
             # e^log_mu would overflow or underflow: softplus form
             m = _idx(todo & ((log_mu > 700) | ((log_mu > -1.7976931348623157e+308) & (log_mu < -700))))
             if m.size:
@@ -1180,19 +1215,29 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
                 t0 = h2 - log_mu_
                 logpmf[m] = -h0 - h1 - theta_*_softplus(-t0) - x_*_softplus(t0) + _sc.gammaln(theta_ + x_)
                 todo[m] = False
+
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
             if m.size:
                 logpmf[m] = 0
                 todo[m] = False
+
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
-        todo[m] = False  # computed densely above
+        if dense:
+            todo[m] = False  # computed densely above
+        elif m.size:
+            mu_ = mu[m]
+            theta_ = theta[m]
+            logpmf[m] = -theta_*_log1pdiv(mu_, theta_)
+            todo[m] = False
+
         # small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)
         m = _idx(todo & ((theta >= 1/10) & (x < 16)))
         if m.size:
@@ -1206,6 +1251,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
                 h0 = (_lfact(x__u))[index[m]]
             logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
             todo[m] = False
+
         # deviance (saddle-point) form
         m = _idx(todo)
         if m.size:
@@ -1232,6 +1278,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols):
             t0 = theta_ + x_
             t1 = mu_ - x_
             logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
+
     return (logpmf,)
 
 def nb_nll_grad_mu(x, mu, theta):
@@ -1254,16 +1301,19 @@ def _nb_nll_grad_mu_block(x, mu, theta, ordinary, cols):
             if m.size:
                 grad_mu[m] = np.nan
                 todo[m] = False
+
             # mu = 0, x = 0: the limit theta/(theta+mu) = 1
             m = _idx(todo & ((mu == 0) & (x == 0)))
             if m.size:
                 grad_mu[m] = 1
                 todo[m] = False
+
             # mu = 0, x > 0: -x/mu
             m = _idx(todo & (mu == 0))
             if m.size:
                 grad_mu[m] = -np.inf
                 todo[m] = False
+
             # theta = +inf: Poisson, (mu - x)/mu
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1272,6 +1322,7 @@ def _nb_nll_grad_mu_block(x, mu, theta, ordinary, cols):
                 r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 grad_mu[m] = r
                 todo[m] = False
+
         # r/(1 + mu/theta), r = (mu - x)/mu
         m = _idx(todo)
         if m.size:
@@ -1280,6 +1331,7 @@ def _nb_nll_grad_mu_block(x, mu, theta, ordinary, cols):
             x_ = x[m]
             r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             grad_mu[m] = r/(mu_/theta_ + 1)
+
     return (grad_mu,)
 
 def nb_nll_grad_logmu(x, log_mu, theta):
@@ -1304,12 +1356,14 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols):
             if m.size:
                 grad_logmu[m] = np.nan
                 todo[m] = False
+
             # log_mu = +inf: the bounded limit theta (seed §7.2)
             m = _idx(todo & (np.isposinf(log_mu)))
             if m.size:
                 theta_ = theta[m]
                 grad_logmu[m] = theta_
                 todo[m] = False
+
             # theta = +inf: Poisson, mu - x
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1317,6 +1371,7 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols):
                 x_ = x[m]
                 grad_logmu[m] = mu_ - x_
                 todo[m] = False
+
         # theta (mu - x)/(theta + mu), bounded form for log_mu > 0
         m = _idx(todo)
         if m.size:
@@ -1327,6 +1382,7 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols):
             x_ = x[m]
             t0 = 1/theta_
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r_/(t0 + 1/mu_),(mu_ - x_)/(mu_*t0 + 1)], default=np.nan)
+
     return (grad_logmu,)
 
 def nb_nll_grad_theta(x, mu, theta):
@@ -1349,16 +1405,19 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
             if m.size:
                 grad[m] = np.nan
                 todo[m] = False
+
             # mu = +inf: no finite likelihood to differentiate
             m = _idx(todo & (np.isposinf(mu)))
             if m.size:
                 grad[m] = np.nan
                 todo[m] = False
+
             # theta = +inf: the Poisson limit does not depend on theta
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
                 grad[m] = 0
                 todo[m] = False
+
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
         m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
@@ -1367,6 +1426,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
             x_ = x[m]
             grad[m] = -_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4((-mu_ + x_)/(mu_ + theta_)), _psilogdiffr(x_, theta_), x_, mu_, theta_)
             todo[m] = False
+
         # small counts: exact sum, no digamma
         m = _idx(todo & (x < 16))
         if m.size:
@@ -1376,6 +1436,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
             t0 = mu_/(mu_ + theta_)
             grad[m] = -_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_)
             todo[m] = False
+
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
         if m.size:
@@ -1387,6 +1448,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
             t1 = mu_ - x_
             t2 = -t0*t1
             grad[m] = -_scoretheta(_psilogdiff(x_, theta_), np.select([t0*abs(t1) < 1/4,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan), x_, mu_, theta_)
+
     return (grad,)
 
 def nb_nll_grad_logtheta(x, mu, theta):
@@ -1409,16 +1471,19 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             if m.size:
                 grad[m] = np.nan
                 todo[m] = False
+
             # mu = +inf: no finite likelihood to differentiate
             m = _idx(todo & (np.isposinf(mu)))
             if m.size:
                 grad[m] = np.nan
                 todo[m] = False
+
             # theta = +inf: the Poisson limit does not depend on theta
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
                 grad[m] = 0
                 todo[m] = False
+
         # theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)
         m = _idx(todo & (theta > 1e+150))
         if m.size:
@@ -1427,6 +1492,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             x_ = x[m]
             grad[m] = (0.5)*(-x_ + (-mu_ + x_)**2)/theta_
             todo[m] = False
+
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
         m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
@@ -1435,6 +1501,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             x_ = x[m]
             grad[m] = -theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4((-mu_ + x_)/(mu_ + theta_)), _psilogdiffr(x_, theta_), x_, mu_, theta_)
             todo[m] = False
+
         # small counts: exact sum, no digamma
         m = _idx(todo & (x < 16))
         if m.size:
@@ -1444,6 +1511,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             t0 = mu_/(mu_ + theta_)
             grad[m] = -theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t0 < 1/4,True], [_log1pmx(-t0),t0 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_)
             todo[m] = False
+
         # -(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))
         m = _idx(todo)
         if m.size:
@@ -1455,6 +1523,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             t1 = mu_ - x_
             t2 = -t0*t1
             grad[m] = -theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t0*abs(t1) < 1/4,True], [_log1pmx(t2),-t2 + np.log(q)], default=np.nan), x_, mu_, theta_)
+
     return (grad,)
 
 def nb_nll_fused(x, log_mu, log_theta):
@@ -1474,16 +1543,19 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
     with np.errstate(all="ignore"):
         mu = np.exp(log_mu)
         theta = np.exp(log_theta)
-        # dense first (x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared): every element, the others are overwritten below
-        mu_ = mu
-        theta_ = theta
-        v = mu_/(mu_ + 2*theta_)
-        t0 = _atanh_tail(v**2)
-        t1 = theta_*v
-        t2 = mu_/(mu_ + theta_)
-        nll[...] = 2*t1*(t0 + 1)
-        grad_logmu[...] = theta_*t2
-        grad_logtheta[...] = t1*(2*t0 + t2)
+        # dense first (x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared) where that is most elements: computed on every element (no gather
+        # or scatter), the others overwritten below; elsewhere gathered below like the other branches
+        dense = 2 * np.count_nonzero((x == 0) & (mu >= 1e-150*theta) & (mu <= (1/3)*theta)) >= size
+        if dense:
+            mu_ = mu
+            theta_ = theta
+            v = mu_/(mu_ + 2*theta_)
+            t0 = _atanh_tail(v**2)
+            t1 = theta_*v
+            t2 = mu_/(mu_ + theta_)
+            nll[...] = 2*t1*(t0 + 1)
+            grad_logmu[...] = theta_*t2
+            grad_logtheta[...] = t1*(2*t0 + t2)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -1493,6 +1565,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = np.nan
                 grad_logtheta[m] = np.nan
                 todo[m] = False
+
             # x negative or not an integer: nll = +inf
             m = _idx(todo & (_notcount(x)))
             if m.size:
@@ -1500,6 +1573,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = np.nan
                 grad_logtheta[m] = np.nan
                 todo[m] = False
+
             # theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly
             m = _idx(todo & ((np.logical_not(np.isposinf(log_mu))) & (log_theta < -700)))
             if m.size:
@@ -1541,6 +1615,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = theta_*(-t7*x_ + 1)/(t7*theta_ + 1)
                 grad_logtheta[m] = np.select([t5,True], [h0*(-mu_*t8 + t2),-h0*t8*(mu_ - x_) - h0*(-h3 + _sc.psi(t6)) - t4 - 1], default=np.nan)
                 todo[m] = False
+
             # log_mu = +inf: the mass has escaped to infinity
             m = _idx(todo & (np.isposinf(log_mu)))
             if m.size:
@@ -1549,6 +1624,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = theta_
                 grad_logtheta[m] = np.nan
                 todo[m] = False
+
             # Poisson with e^log_mu overflowing
             m = _idx(todo & ((np.isposinf(mu)) & (np.isposinf(theta))))
             if m.size:
@@ -1558,6 +1634,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = mu_ - x_
                 grad_logtheta[m] = 0
                 todo[m] = False
+
             # theta = +inf (Poisson), x = 0
             m = _idx(todo & ((np.isposinf(theta)) & (x == 0)))
             if m.size:
@@ -1567,6 +1644,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = mu_ - x_
                 grad_logtheta[m] = 0
                 todo[m] = False
+
             # Poisson with e^log_mu underflowing: x log_mu - mu - log x!
             m = _idx(todo & ((np.isposinf(theta)) & (log_mu < -700)))
             if m.size:
@@ -1587,6 +1665,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = mu_ - x_
                 grad_logtheta[m] = 0
                 todo[m] = False
+
             # theta = +inf: Poisson, deviance form
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1607,6 +1686,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = t0
                 grad_logtheta[m] = 0
                 todo[m] = False
+
             # e^log_mu would overflow or underflow: softplus form
             m = _idx(todo & ((log_mu > 700) | ((log_mu > -1.7976931348623157e+308) & (log_mu < -700))))
             if m.size:
@@ -1640,6 +1720,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ + t5)/(mu_*t3 + 1)], default=np.nan)
                 grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-h1*x_ + 1)/(h1*theta_ + 1),(h2 + t5)/(h2 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
                 todo[m] = False
+
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
             if m.size:
@@ -1658,6 +1739,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
                 grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
+
             # mu = 0: no mass at x > 0
             m = _idx(todo & (mu == 0))
             if m.size:
@@ -1676,9 +1758,23 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
                 grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
+
         # x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared
         m = _idx(todo & ((x == 0) & (mu >= 1e-150*theta) & (mu <= (1/3)*theta)))
-        todo[m] = False  # computed densely above
+        if dense:
+            todo[m] = False  # computed densely above
+        elif m.size:
+            mu_ = mu[m]
+            theta_ = theta[m]
+            v = mu_/(mu_ + 2*theta_)
+            t0 = _atanh_tail(v**2)
+            t1 = theta_*v
+            t2 = mu_/(mu_ + theta_)
+            nll[m] = 2*t1*(t0 + 1)
+            grad_logmu[m] = theta_*t2
+            grad_logtheta[m] = t1*(2*t0 + t2)
+            todo[m] = False
+
         # x = 0, mu > theta/3: theta log(1 + mu/theta)
         m = _idx(todo & ((x == 0) & (mu > (1/3)*theta)))
         if m.size:
@@ -1691,6 +1787,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             grad_logmu[m] = theta_*t2
             grad_logtheta[m] = theta_*(t1 - t2)
             todo[m] = False
+
         # x = 0: -theta log1p(mu/theta)
         m = _idx(todo & (x == 0))
         if m.size:
@@ -1700,6 +1797,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             grad_logmu[m] = theta_*(mu_/(mu_ + theta_))
             grad_logtheta[m] = (0.5)*mu_**2/theta_
             todo[m] = False
+
         # small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)
         m = _idx(todo & ((theta >= 1/10) & (x < 16)))
         if m.size:
@@ -1725,6 +1823,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t3*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),-t1 + t7], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t3) < 1/4,True], [_log1pmx(t6),-t6 + np.log(t0*t5)], default=np.nan), x_, mu_, theta_)], default=np.nan)
             todo[m] = False
+
         # deviance (saddle-point) form
         m = _idx(todo)
         if m.size:
@@ -1756,6 +1855,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             nll[m] = (0.5)*h0 + h1 + mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
+
     return (nll, grad_logmu, grad_logtheta,)
 
 def nb_p_zero(mu, theta):
@@ -1778,6 +1878,7 @@ def _nb_p_zero_block(mu, theta, ordinary, cols):
             if m.size:
                 p_zero[m] = np.nan
                 todo[m] = False
+
             # theta = +inf: Poisson, e^-mu
             m = _idx(todo & (np.isposinf(theta)))
             if m.size:
@@ -1789,12 +1890,14 @@ def _nb_p_zero_block(mu, theta, ordinary, cols):
                     h0 = (np.exp(-mu__u))[index[m]]
                 p_zero[m] = h0
                 todo[m] = False
+
         # exp(-theta log1p(mu/theta))
         m = _idx(todo)
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
             p_zero[m] = np.exp(-theta_*_log1pdiv(mu_, theta_))
+
     return (p_zero,)
 
 def poisson_logpmf(x, mu):
@@ -1817,27 +1920,32 @@ def _poisson_logpmf_block(x, mu, ordinary, cols):
             if m.size:
                 logpmf[m] = np.nan
                 todo[m] = False
+
             # x negative or not an integer: probability 0
             m = _idx(todo & (_notcount(x)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
             # mu = 0: all mass at 0
             m = _idx(todo & ((mu == 0) & (x == 0)))
             if m.size:
                 logpmf[m] = 0
                 todo[m] = False
+
             # mu = 0 (x > 0) or mu = +inf
             m = _idx(todo & ((np.isposinf(mu)) | (mu == 0)))
             if m.size:
                 logpmf[m] = -np.inf
                 todo[m] = False
+
         # x = 0: -mu
         m = _idx(todo & (x == 0))
         if m.size:
             mu_ = mu[m]
             logpmf[m] = -mu_
             todo[m] = False
+
         # deviance form
         m = _idx(todo)
         if m.size:
@@ -1854,6 +1962,7 @@ def _poisson_logpmf_block(x, mu, ordinary, cols):
                 x__u, index = cols[0]
                 h1 = (np.log(2*np.pi*x__u))[index[m]]
             logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
+
     return (logpmf,)
 
 def gaussian_logpdf(x, mu, sigma2):
@@ -1876,6 +1985,7 @@ def _gaussian_logpdf_block(x, mu, sigma2, ordinary, cols):
             if m.size:
                 value[m] = np.nan
                 todo[m] = False
+
         # Gaussian log-density.
         m = _idx(todo)
         if m.size:
@@ -1888,6 +1998,7 @@ def _gaussian_logpdf_block(x, mu, sigma2, ordinary, cols):
                 sigma2__u, index = cols[2]
                 h0 = (np.log(2*np.pi*sigma2__u))[index[m]]
             value[m] = _gausslogpdf(-0.5*h0, -0.5*(-mu_ + x_)**2/sigma2_, x_, mu_, sigma2_)
+
     return (value,)
 
 def gaussian_nll_grad_mu(x, mu, sigma2):
@@ -1910,6 +2021,7 @@ def _gaussian_nll_grad_mu_block(x, mu, sigma2, ordinary, cols):
             if m.size:
                 value[m] = np.nan
                 todo[m] = False
+
         # d(-log N(x; mu, sigma2))/d mu.
         m = _idx(todo)
         if m.size:
@@ -1917,6 +2029,7 @@ def _gaussian_nll_grad_mu_block(x, mu, sigma2, ordinary, cols):
             sigma2_ = sigma2[m]
             x_ = x[m]
             value[m] = (mu_ - x_)/sigma2_
+
     return (value,)
 
 def mse(x, mu):
