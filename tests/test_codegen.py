@@ -318,3 +318,17 @@ def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(backend, c_ker
             assert abs(value - exact) <= 6e-16 * exact  # (a few roundings: ~2 ulp)
             exact_grad = exact - r / (1 + r)
             assert abs(g - exact_grad) <= 1e-15 * exact_grad
+
+
+def test_log1p_for_quotients_above_a_quarter_is_within_an_ulp(c_kernels):
+    """nbk_log1p_pos switches from libm's log1p to log(1 + r) less the rounding of 1 + r at r = 1/4: at x = 0 and
+    theta = 1 the log-PMF is -log1p(mu) exactly, so both sides of the switch are checked against mpmath."""
+    import mpmath
+
+    rng = np.random.default_rng(3)
+    r = np.concatenate([np.exp(rng.uniform(np.log(0.2), np.log(1e30), 4000)),
+                        [np.nextafter(0.25, 0.0), 0.25, np.nextafter(0.25, 1.0), 1.0, 2.0**52, 2.0**53, 2.0**60]])
+    got = -c_kernels.nb_logpmf(np.zeros_like(r), r, 1.0)
+    with mpmath.workdps(40):
+        err = max(abs(g - mpmath.log1p(mpmath.mpf(v))) / mpmath.log1p(mpmath.mpf(v)) for g, v in zip(got, r, strict=True))
+    assert err <= 2.0**-52, f"max relative error {float(err):.2e}"

@@ -801,10 +801,19 @@ static inline double nbk_psilogdiffr(double n, double z) {
     return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
 }
 
+/* log1p(r) for r >= 0 (NaN where r is infinite): libm's log1p below 1/4; above, log(s), s = 1 + r, less the
+ * rounding of s, c = (s - 1) - r (both differences exact), over s: within about an ulp, like log1p, where glibc's log
+ * costs ~3 ns and its log1p 8 to 11 (measured on x86-64, glibc 2.36). */
+static inline double nbk_log1p_pos(double r) {
+    if (r < 0.25) return log1p(r);
+    const double s = 1.0 + r;
+    return log(s) - ((s - 1.0) - r) / s;
+}
+
 /* log(1 + a/b) for a, b > 0, also where a/b overflows. */
 static inline double nbk_log1pdiv(double a, double b) {
     const double r = a / b;
-    return isinf(r) ? log(a) - log(b) : log1p(r);
+    return isinf(r) ? log(a) - log(b) : nbk_log1p_pos(r);
 }
 
 /* 1/b for nbk_log1pdiv_prepared, computed once per gene; NaN where 1/b would not be a normal double. */
@@ -816,7 +825,7 @@ static inline double nbk_log1pdiv_prepare(double b) {
  * result) instead of a division, and no test: NaN or inf where b is out of the prepared range or a * binv overflows,
  * which the two-pass loops check (they then use nbk_log1pdiv). */
 static inline double nbk_log1pdiv_prepared(double a, double binv) {
-    return log1p(a * binv);
+    return nbk_log1p_pos(a * binv);
 }
 
 /* log(1 + e^z) without overflow. */
