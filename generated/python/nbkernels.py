@@ -259,6 +259,8 @@ def _stirlerr_series(z):
 
 def _stirlerr(z):
     z = np.asarray(z, dtype=np.float64)
+    if z.size and z.min() >= _ASYMPTOTIC_FROM:  # (the deviance form's x + theta, x >= 16: no gather needed)
+        return _stirlerr_series(z)
     out = np.empty_like(z)
     big = _idx(z >= _ASYMPTOTIC_FROM)
     out[big] = _stirlerr_series(z[big])
@@ -937,7 +939,18 @@ def _run(body, n_out, args, checks):
 # Whole-array checks of the ordinary domain: where they hold, the convention branches cannot apply and are
 # skipped (a few reductions instead of a pass per condition). NaN fails every check (comparisons are False).
 def _is_count(a):
-    return a.size == 0 or bool(a.min() >= 0 and a.max() < np.inf and not np.any(a != np.floor(a)))
+    if a.size == 0:
+        return True
+    if not (a.min() >= 0 and a.max() < np.inf):
+        return False
+    # Integers, checked a slice at a time into one buffer: no array-sized temporaries.
+    flat = a.reshape(-1)
+    buf = np.empty(min(flat.size, 65536))
+    for start in range(0, flat.size, buf.size):
+        part = flat[start:start + buf.size]
+        if not np.array_equal(np.floor(part, out=buf[:part.size]), part):
+            return False
+    return True
 
 
 def _is_positive(a):
