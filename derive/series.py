@@ -58,6 +58,11 @@ LEAD_EXPANDED_FROM = 2**47
 DD_LOG_STEPS = 64
 #: Smallest argument of the double-double digamma series (below it: the recurrence psi(z) = psi(z+1) - 1/z).
 DD_ASYMPTOTIC_FROM = 16
+#: The kernels' own e^x (inline arithmetic, so that loops of it vectorise) covers |x| <= this; libm's exp beyond.
+#: e^-708 and 2^1022 * sqrt 2 are normal doubles: the result is the polynomial times an exact power of 2.
+EXP_INLINE_UP_TO = 708
+#: Bits of ln 2's leading part: k * ln2_hi is exact for the |k| <= 2^(53 - EXP_LN2_HI_BITS) the range needs.
+EXP_LN2_HI_BITS = 42
 
 _v = sp.Symbol("v")
 
@@ -115,6 +120,12 @@ class Coefficients:
     """How many leading dd_psir terms need double-double arithmetic (the others are below 2^-56 of the first)."""
     dd_ln2: tuple[float, float] = (0.0, 0.0)
     dd_2pi: tuple[float, float] = (0.0, 0.0)
+    exp_tail: tuple[float, ...] = ()
+    """1/n! for n >= 2: e^r = 1 + r + r^2 sum_j exp_tail[j] r^j, enough terms for |r| <= ln2/2 (to TAIL)."""
+    inv_ln2: float = 0.0
+    ln2_hi: float = 0.0
+    """ln 2 to EXP_LN2_HI_BITS bits (k * ln2_hi exact); ln2_lo = the double nearest to ln 2 - ln2_hi."""
+    ln2_lo: float = 0.0
     refine_below: float = float(REFINE_BELOW)
     refine_below_small_count: float = float(REFINE_BELOW_SMALL_COUNT)
     refine_below_gaussian: float = float(REFINE_BELOW_GAUSSIAN)
@@ -124,6 +135,7 @@ class Coefficients:
     refine_below_asymptotic: float = float(REFINE_BELOW_ASYMPTOTIC)
     dd_asymptotic_from: int = DD_ASYMPTOTIC_FROM
     asymptotic_from: int = ASYMPTOTIC_FROM
+    exp_inline_up_to: int = EXP_INLINE_UP_TO
     table_size: int = TABLE_SIZE
     deviance_series_below: float = float(DEVIANCE_SERIES_BELOW)
     remainder_series_below: float = float(REMAINDER_SERIES_BELOW)
@@ -292,4 +304,27 @@ def coefficients() -> Coefficients:
         dd_psir_exact=_exact_terms([bound for _, bound in _dd_psir_bounds()]),
         dd_ln2=_to_double_double(sp.log(2)),
         dd_2pi=_to_double_double(2 * sp.pi),
+        exp_tail=tuple(_to_double(c) for c in _exp_terms()),
+        inv_ln2=_to_double(1 / sp.log(2)),
+        ln2_hi=_to_double(_ln2_hi()),
+        ln2_lo=_to_double(sp.log(2) - _ln2_hi()),
     )
+
+
+def _ln2_hi() -> sp.Rational:
+    """ln 2 truncated to EXP_LN2_HI_BITS bits (it lies in [1/2, 1))."""
+    scale = sp.Integer(2) ** EXP_LN2_HI_BITS
+    return sp.floor(sp.log(2) * scale) / scale
+
+
+def _exp_terms() -> list[sp.Rational]:
+    """1/n!, n >= 2, from SymPy's series of e^r, until the next term is below TAIL at |r| = ln2/2."""
+    bound = sp.log(2) / 2
+    terms = []
+    n = 2
+    while True:
+        coefficient = sp.series(sp.exp(_v), _v, 0, n + 1).removeO().coeff(_v, n)
+        terms.append(coefficient)
+        if sp.N(bound ** (n + 1) / sp.factorial(n + 1), 30) < TAIL:
+            return terms
+        n += 1

@@ -333,3 +333,26 @@ def test_log1p_for_quotients_above_a_quarter_is_within_an_ulp(c_kernels):
         exact = [mpmath.log1p(mpmath.mpf(v)) for v in r]
         err = max(abs(g - e) / e for g, e in zip(got, exact, strict=True))
     assert err <= 2.0**-52, f"max relative error {float(err):.2e}"
+
+
+def test_the_c_backends_exp_is_within_an_ulp_and_the_same_in_arrays(c_kernels):
+    """The C kernels' e^x (inline arithmetic for |x| <= 708, vectorised over arrays; libm beyond) against mpmath,
+    over the normal range of results.
+
+    It is observed through nb_nll_grad_logmu at x = 0 and theta = inf, which returns mu - x = e^log_mu exactly.
+    """
+    import mpmath
+
+    rng = np.random.default_rng(11)
+    log_mu = np.concatenate([rng.uniform(-708.0, 708.0, 3000), rng.uniform(-1.0, 1.0, 3000),
+                             [0.0, 5e-324, -1e-300, 0.5 * np.log(2.0), -0.5 * np.log(2.0), 708.0, -708.0,
+                              np.nextafter(708.0, 800.0), np.nextafter(-708.0, -800.0), 709.7, -708.3]])
+    got = c_kernels.nb_nll_grad_logmu(np.zeros_like(log_mu), log_mu, np.inf)
+    scalar = np.array([c_kernels.nb_nll_grad_logmu(0.0, v, np.inf) for v in log_mu])
+    np.testing.assert_array_equal(got, scalar)
+    with mpmath.workdps(40):
+        exact = [mpmath.exp(mpmath.mpf(v)) for v in log_mu]
+    err = max(abs(g - e) / e for g, e in zip(got, exact, strict=True))
+    assert err <= 2.0**-52, f"max relative error {float(err):.2e}"
+    edges = c_kernels.nb_nll_grad_logmu(np.zeros(3), np.array([np.inf, -np.inf, 800.0]), np.inf)
+    np.testing.assert_array_equal(edges, [np.inf, 0.0, np.inf])

@@ -73,6 +73,8 @@ class DensePlan:
     """Lets of one input that call a function (mu = e^log_mu), computed in a loop of their own before pass 1 (and
     passed to pass 2 from there): every floating-point register is caller-saved (x86-64), so a call in the middle
     of pass 1's arithmetic spills what is live across it."""
+    early_exp: tuple[str, ...] = ()
+    """The early lets that are e^(an input): on contiguous rows a vectorised e^x computes them (nbk_exp_many)."""
     vector: bool = False
     """Whether pass 1 (on contiguous rows) is a loop of arithmetic alone: it then writes a class per element (done,
     sweep, rest) instead of appending to the lists, so that the compiler can run it on SIMD lanes, and a second loop
@@ -205,9 +207,11 @@ def _dense_plan(spec: KernelSpec, printer: Callable[[sp.Expr], str], known: set[
     calls = _calls(sp.Add(*dense.outputs, *(v for _, v in dense.lets), *in_loop, evaluate=False))
     vector = (not carries and all(entry[0] in early for entry in per_gene) and all(n in early for n in rest_lets)
               and all(getattr(call, "c_name", None) in vector_safe for call in calls))
+    early_exp = tuple(name for name in early
+                      if isinstance(let_values[name], sp.exp) and let_values[name].args[0] in inputs)
     return DensePlan(printed_dense, tuple(carries), rest, rest_lets, dense_lets, per_gene,
                      _bits(dense.condition, printer), _bits(later[0].condition, printer) if sweep else "", sweep, early,
-                     vector)
+                     early_exp, vector)
 
 
 def _bits(condition: sp.Basic, printer: Callable[[sp.Expr], str]) -> str:

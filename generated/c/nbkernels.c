@@ -8,6 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -92,6 +93,10 @@ static const double NBK_STIRLERR_INT[128] = {
 #define NBK_REMAINDER_SERIES_BELOW 0.5
 #define NBK_ATANH_DEVIANCE 10
 #define NBK_SMALL_COUNT 16
+#define NBK_EXP_INLINE_UP_TO 708.0
+#define NBK_INV_LN2 1.4426950408889634
+#define NBK_LN2_HI 0.6931471805598903
+#define NBK_LN2_LO 5.497923018708371e-14
 #define NBK_LEAD_FROM_SERIES 1e50
 /* GradThetaLead's double-double numerator keeps ~2^-104 of x/(2 theta (x+theta)), which is at most 6 theta times
  * PsilogDiffR: up to theta = 2^47 that error is below 2^-54 of the three parts' sum of magnitudes, beyond it is not
@@ -190,6 +195,56 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 #endif
 
 /* ---- Primitives: stable implementations of the functions in derive/primitives.py ------------------------- */
+
+/* sum_{j>=1} c_j r^j, c_j = 1/(j+2)!, unrolled (Estrin's scheme). */
+static inline double nbk_exp_tail_rest(double r) {
+    const double r2 = r * r;
+    const double r4 = r2 * r2;
+    const double r8 = r4 * r4;
+    return ((((0.16666666666666666 + 0.041666666666666664 * r) + (0.008333333333333333 + 0.001388888888888889 * r) * r2) + ((0.0001984126984126984 + 2.48015873015873e-05 * r) + (2.7557319223985893e-06 + 2.755731922398589e-07 * r) * r2) * r4) + ((2.505210838544172e-08 + 2.08767569878681e-09 * r) + (1.6059043836821613e-10 + 1.1470745597729725e-11 * r) * r2) * r8) * r;
+}
+
+/* sum_j c_j r^j, c_j = 1/(j+2)! (derive/series.py): e^r = 1 + r + r^2 (this), to ~1e-18 for |r| <= ln2/2. */
+static inline double nbk_exp_tail(double r) {
+    return 0.5 + nbk_exp_tail_rest(r);
+}
+
+/* e^x for |x| <= NBK_EXP_INLINE_UP_TO, arithmetic alone (loops of it vectorise): x = k ln2 + r with |r| <= ln2/2
+ * (k ln2_hi exact, so r is exact but for ln2_lo's rounding), e^r by its Taylor polynomial, then 2^k written into the
+ * exponent bits (k + 1023 in 2..2045: a normal power, and the product is normal too). Within an ulp: tested against
+ * mpmath (tests/test_codegen.py). k comes from the bits of x/ln2 + 1.5 * 2^52, which rounds x/ln2 to an integer. */
+static inline double nbk_exp_inline(double x) {
+    const double shift = 6755399441055744.0;
+    const double shifted = x * NBK_INV_LN2 + shift;
+    const double k = shifted - shift;
+    const double r = (x - k * NBK_LN2_HI) - k * NBK_LN2_LO;
+    const double er = 1.0 + (r + r * r * nbk_exp_tail(r));
+    uint64_t bits, shift_bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    memcpy(&shift_bits, &shift, sizeof shift_bits);
+    const uint64_t scale_bits = (bits - shift_bits + 1023u) << 52;
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return er * scale;
+}
+
+/* e^x: the inline form where it applies, libm's exp beyond (overflow, underflow, infinities, NaN). */
+static inline double nbk_exp(double x) {
+    return fabs(x) <= NBK_EXP_INLINE_UP_TO ? nbk_exp_inline(x) : exp(x);
+}
+
+/* e^x over n contiguous values: the inline form on every element (SIMD where NBK_SIMD_CLONES allows), then libm's
+ * exp where |x| is beyond its range. The same bits as nbk_exp, element by element. */
+static NBK_SIMD_CLONES void nbk_exp_inline_many(int64_t n, const double *restrict x, double *restrict out) {
+    for (int64_t j = 0; j < n; ++j) out[j] = nbk_exp_inline(x[j]);
+}
+
+static void nbk_exp_many(int64_t n, const double *x, double *out) {
+    nbk_exp_inline_many(n, x, out);
+    for (int64_t j = 0; j < n; ++j) {
+        if (!(fabs(x[j]) <= NBK_EXP_INLINE_UP_TO)) out[j] = exp(x[j]);
+    }
+}
 
 /* log1p(r): libm's below 1/4 (and at inf, NaN); above, log(s), s = 1 + r, less the rounding of s, c = (s - 1) - r
  * (both differences exact), over s: within about an ulp, like log1p, where glibc's log costs ~3 ns and its log1p 8 to
@@ -1096,7 +1151,7 @@ void nb_nll_sum_genes_array(int64_t n0, int64_t n1, const double *x, int64_t x_s
 /* NB log-PMF with the mean given as log_mu (seed §8).
  * Derived from: nb.loglik_logmu, stable.nb_loglik_logmu_huge, stable.nb_logpmf_zero, stable.nb_logpmf_small, stable.nb_logpmf_deviance. */
 static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) {
-    const double mu = exp(log_mu);
+    const double mu = nbk_exp(log_mu);
     /* The common case first: its condition pins the count, so only the other inputs need the domain test. */
     if ((x == 0) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* x = 0: -theta log1p(mu/theta) */
@@ -1146,7 +1201,7 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     }
     /* Poisson with e^log_mu underflowing: x log_mu - mu - log x! */
     if (((isinf(theta) && theta > 0)) && (log_mu < -700)) {
-        return log_mu*x - exp(log_mu) - nbk_lfact(x);
+        return log_mu*x - nbk_exp(log_mu) - nbk_lfact(x);
     }
     /* theta = +inf: Poisson, deviance form */
     if ((isinf(theta) && theta > 0)) {
@@ -1219,7 +1274,7 @@ static inline double nbk_nb_logpmf_logmu_rest(double x, double log_mu, double th
 
 /* mu, a function of log_mu alone (computed once per gene where log_mu is). */
 static inline double nbk_nb_logpmf_logmu_mu(double log_mu) {
-    return exp(log_mu);
+    return nbk_exp(log_mu);
 }
 
 /* theta_log1pdiv_prep, a function of theta alone (computed once per gene where theta is). */
@@ -1238,6 +1293,8 @@ static void nbk_nb_logpmf_logmu_block(int64_t jn, const double *p_x, int64_t x_s
     /* mu first, in a loop of its own: no call in the middle of pass 1's arithmetic */
     if (g_mu) {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_mu[nbk_j] = g_mu[nbk_j];
+    } else if (log_mu_s1 == 1) {
+        nbk_exp_many(jn, p_log_mu, s_mu);
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_mu[nbk_j] = nbk_nb_logpmf_logmu_mu(p_log_mu[nbk_j * log_mu_s1]);
     }
@@ -1391,7 +1448,7 @@ void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
 /* d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).
  * Derived from: nb.nll_grad_logmu, stable.nb_nll_grad_logmu, stable.nb_nll_grad_logmu_bounded, nb.nll_grad_logmu_limit. */
 static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta) {
-    const double mu = exp(log_mu);
+    const double mu = nbk_exp(log_mu);
     const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 3 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
@@ -1653,8 +1710,8 @@ void nb_nll_grad_logtheta_array(int64_t n0, int64_t n1, const double *x, int64_t
 /* (nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.
  * Derived from: nb.loglik_logmu, nb.nll_grad_logmu, nb.nll_grad_logtheta, stable.nb_nll_grad_theta, stable.nb_nll_grad_theta_small, stable.nb_nll_grad_theta_asymptotic, stable.nb_nll_grad_logmu_bounded, stable.nb_loglik_logtheta_tiny, stable.nb_nll_grad_logtheta_tiny, stable.nb_loglik_logtheta_tiny_zero, stable.nb_nll_grad_logtheta_tiny_zero, stable.nb_nll_grad_logmu_zero, stable.nb_nll_zero_series, stable.nb_nll_grad_logtheta_zero_series, stable.nb_nll_zero_log, stable.nb_nll_grad_logtheta_zero_log. */
 static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, double *nll, double *grad_logmu, double *grad_logtheta) {
-    const double mu = exp(log_mu);
-    const double theta = exp(log_theta);
+    const double mu = nbk_exp(log_mu);
+    const double theta = nbk_exp(log_theta);
     /* The common case first: its condition pins the count, so only the other inputs need the domain test. */
     if (((x == 0) && (mu >= 1e-150*theta) && (mu <= (1.0/3.0)*theta)) && (log_mu >= -700.0 && log_mu <= 700.0) && (log_theta >= -700.0 && log_theta <= 700.0)) {
         /* x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared */
@@ -1754,7 +1811,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t0 = -log_theta;
         const double t1 = log_mu + t0;
         const double t2 = nbk_softplus(t1);
-        const double t3 = exp(log_theta);
+        const double t3 = nbk_exp(log_theta);
         const double t4 = t2*t3;
         const double t5 = -t4;
         const double t6 = x == 0;
@@ -1790,7 +1847,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* Poisson with e^log_mu underflowing: x log_mu - mu - log x! */
     if (((isinf(theta) && theta > 0)) && (log_mu < -700)) {
-        *nll = -log_mu*x + exp(log_mu) + nbk_lfact(x);
+        *nll = -log_mu*x + nbk_exp(log_mu) + nbk_lfact(x);
         *grad_logmu = mu - x;
         *grad_logtheta = 0;
         return;
@@ -1811,8 +1868,8 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t2 = nbk_softplus(t1);
         const double t3 = 1.0/theta;
         const double t4 = log_mu > 0;
-        const double t5 = exp(-log_mu);
-        const double t6 = exp(log_mu);
+        const double t5 = nbk_exp(-log_mu);
+        const double t6 = nbk_exp(log_mu);
         *nll = t2*theta + x*nbk_softplus(-t1) + nbk_lfact(x) - lgamma(t0) + lgamma(theta);
         *grad_logmu = ((t4) ? (r/(t3 + 1.0/mu)) : ((mu - x)/(mu*t3 + 1)));
         *grad_logtheta = theta*(t2 - ((t4) ? ((-t5*x + 1)/(t5*theta + 1)) : ((t6 - x)/(t6 + theta))) - nbk_digamma(t0) + nbk_digamma(theta));
@@ -1990,12 +2047,12 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
 
 /* mu, a function of log_mu alone (computed once per gene where log_mu is). */
 static inline double nbk_nb_nll_fused_mu(double log_mu) {
-    return exp(log_mu);
+    return nbk_exp(log_mu);
 }
 
 /* theta, a function of log_theta alone (computed once per gene where log_theta is). */
 static inline double nbk_nb_nll_fused_theta(double log_theta) {
-    return exp(log_theta);
+    return nbk_exp(log_theta);
 }
 
 
@@ -2033,12 +2090,16 @@ static void nbk_nb_nll_fused_block(int64_t jn, const double *p_x, int64_t x_s1, 
     /* mu first, in a loop of its own: no call in the middle of pass 1's arithmetic */
     if (g_mu) {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_mu[nbk_j] = g_mu[nbk_j];
+    } else if (log_mu_s1 == 1) {
+        nbk_exp_many(jn, p_log_mu, s_mu);
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_mu[nbk_j] = nbk_nb_nll_fused_mu(p_log_mu[nbk_j * log_mu_s1]);
     }
     /* theta first, in a loop of its own: no call in the middle of pass 1's arithmetic */
     if (g_theta) {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_theta[nbk_j] = g_theta[nbk_j];
+    } else if (log_theta_s1 == 1) {
+        nbk_exp_many(jn, p_log_theta, s_theta);
     } else {
         for (int64_t nbk_j = 0; nbk_j < jn; ++nbk_j) s_theta[nbk_j] = nbk_nb_nll_fused_theta(p_log_theta[nbk_j * log_theta_s1]);
     }
@@ -2141,7 +2202,7 @@ static inline double nbk_nb_p_zero(double mu, double theta) {
     if ((mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* exp(-theta log1p(mu/theta)) */
         {
-            return exp(-theta*nbk_log1pdiv(mu, theta));
+            return nbk_exp(-theta*nbk_log1pdiv(mu, theta));
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -2150,11 +2211,11 @@ static inline double nbk_nb_p_zero(double mu, double theta) {
     }
     /* theta = +inf: Poisson, e^-mu */
     if ((isinf(theta) && theta > 0)) {
-        return exp(-mu);
+        return nbk_exp(-mu);
     }
     /* exp(-theta log1p(mu/theta)) */
     {
-        return exp(-theta*nbk_log1pdiv(mu, theta));
+        return nbk_exp(-theta*nbk_log1pdiv(mu, theta));
     }
 }
 
@@ -2480,7 +2541,7 @@ void mse_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0, in
 /* d (x - mu)^2 / d log_mu.
  * Derived from: mse.grad_logmu. */
 static inline double nbk_mse_grad_logmu(double x, double log_mu) {
-    const double mu = exp(log_mu);
+    const double mu = nbk_exp(log_mu);
     /* d (x - mu)^2 / d log_mu. */
     {
         return 2*mu*(mu - x);

@@ -1,6 +1,6 @@
 """SymPy -> C99, for the generated kernels.
 
-C99CodePrinter is the base; overridden: pi as a literal (M_PI is not C99), digamma and every primitive call the
+C99CodePrinter is the base; overridden: pi as a literal (M_PI is not C99), exp, digamma and every primitive call the
 generated file's own static functions, predicates print as isnan/isinf tests.
 """
 
@@ -28,6 +28,10 @@ class CKernelPrinter(C99CodePrinter):
         if order != 0:
             raise NotImplementedError("only digamma (polygamma order 0) has a C implementation")
         return f"nbk_digamma({self._print(arg)})"
+
+    def _print_exp(self, expr: sp.Expr) -> str:
+        """The generated file's own e^x (inline arithmetic in the ordinary range, so that loops of it vectorise)."""
+        return f"nbk_exp({self._print(expr.args[0])})"
 
     def _print_loggamma(self, expr: sp.Expr) -> str:
         return f"lgamma({self._print(expr.args[0])})"
