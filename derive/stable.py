@@ -369,12 +369,23 @@ _NLL_ZERO = -theta * sp.log(theta / (theta + mu))
 _GRAD_LOGTHETA_ZERO = theta * (sp.log(1 + mu / theta) - mu / (mu + theta))
 
 
+def _nll_at_zero(name: str, title: str) -> Chain:
+    """The NLL at x = 0, theta log(1 + mu/theta), as the start of a chain."""
+    return (_start(Chain(name, title, section="5.1"), "nb.loglik")
+            .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO))
+
+
+def _grad_logtheta_at_zero(name: str, title: str) -> Chain:
+    """theta d NLL/d theta at x = 0, theta (log1p(mu/theta) - mu/(mu + theta)), as the start of a chain."""
+    return (_start(Chain(name, title, section="7.2"), "nb.nll_grad_theta")
+            .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
+                   shown=_GRAD_LOGTHETA_ZERO))
+
+
 @register("stable.nb_nll_zero_series")
 def nb_nll_zero_series() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_zero_series", f"NLL at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: a series",
-                     section="5.1"), "nb.loglik")
-        .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO)
+        _nll_at_zero("stable.nb_nll_zero_series", f"NLL at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: a series")
         .rewrite_where(2 * theta * v * (1 + AtanhTail(v**2)),
                        "log(1 + u) = 2 atanh(u/(2 + u)) with u = mu/theta, and atanh(v) = v (1 + AtanhTail(v^2)): "
                        "for mu <= theta/3, v <= 1/7 and the tail is a short polynomial, with no log call",
@@ -386,11 +397,9 @@ def nb_nll_zero_series() -> Derivation:
 @register("stable.nb_nll_grad_logtheta_zero_series")
 def nb_nll_grad_logtheta_zero_series() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_logtheta_zero_series",
-                     f"Gradient w.r.t. log theta at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: the same series",
-                     section="7.2"), "nb.nll_grad_theta")
-        .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
-               shown=_GRAD_LOGTHETA_ZERO)
+        _grad_logtheta_at_zero("stable.nb_nll_grad_logtheta_zero_series",
+                               f"Gradient w.r.t. log theta at x = 0 for mu <= theta/{1 / ZERO_SERIES_BELOW}: "
+                               "the same series")
         .rewrite_where(theta * v * (mu / (mu + theta) + 2 * AtanhTail(v**2)),
                        "log1p(u) - mu/(mu + theta) = 2v - mu/(mu + theta) + 2v AtanhTail(v^2), and "
                        "2v - mu/(mu + theta) = v mu/(mu + theta) exactly: the difference that cancels to O(u^2) is "
@@ -403,9 +412,7 @@ def nb_nll_grad_logtheta_zero_series() -> Derivation:
 @register("stable.nb_nll_zero_log")
 def nb_nll_zero_log() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_zero_log", f"NLL at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log",
-                     section="5.1"), "nb.loglik")
-        .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO)
+        _nll_at_zero("stable.nb_nll_zero_log", f"NLL at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log")
         .rewrite(theta * sp.log((theta + mu) / theta),
                  "for mu > theta/3 the quotient is >= 4/3: its rounding moves the log by <= 2^-53 against a log >= "
                  "0.28, a few ulps, and log costs less than log1p there")
@@ -416,11 +423,8 @@ def nb_nll_zero_log() -> Derivation:
 @register("stable.nb_nll_grad_logtheta_zero_log")
 def nb_nll_grad_logtheta_zero_log() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_logtheta_zero_log",
-                     f"Gradient w.r.t. log theta at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log",
-                     section="7.2"), "nb.nll_grad_theta")
-        .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
-               shown=_GRAD_LOGTHETA_ZERO)
+        _grad_logtheta_at_zero("stable.nb_nll_grad_logtheta_zero_log",
+                               f"Gradient w.r.t. log theta at x = 0 for mu > theta/{1 / ZERO_SERIES_BELOW}: a log")
         .rewrite(theta * (sp.log((theta + mu) / theta) - mu / (mu + theta)),
                  "for mu > theta/3 the difference keeps more than 1/8 of the log: no cancellation to avoid")
         .build()
