@@ -53,6 +53,11 @@ DD_EXACT_ABOVE = sp.Rational(1, 2**56)
 #: From this theta on, GradThetaLead's double-double numerator (terms of size x theta^3) keeps too few digits near
 #: the gradient's zero: the kernels use the numerator expanded in powers of theta.
 LEAD_EXPANDED_FROM = 2**47
+#: From this theta on, GradThetaLead is its series in 1/theta (theta^5 would overflow), exact to O((x + mu)/theta):
+#: the kernels use it only where x + mu < NEGLIGIBLE_AGAINST_THETA theta.
+LEAD_FROM_SERIES = sp.Float("1e50")
+#: x + mu below this fraction of theta: the asymptotic leading terms in 1/theta are exact in double precision.
+NEGLIGIBLE_AGAINST_THETA = sp.Float("1e-20")
 #: Double-double logarithms reduce their argument m in [1/sqrt 2, sqrt 2) to m/c, c = 1 + i/DD_LOG_STEPS the nearest
 #: table point, so that the atanh series needs few terms.
 DD_LOG_STEPS = 64
@@ -136,6 +141,7 @@ class Coefficients:
     dd_asymptotic_from: int = DD_ASYMPTOTIC_FROM
     asymptotic_from: int = ASYMPTOTIC_FROM
     exp_inline_up_to: int = EXP_INLINE_UP_TO
+    lead_from_series: float = float(LEAD_FROM_SERIES)
     table_size: int = TABLE_SIZE
     deviance_series_below: float = float(DEVIANCE_SERIES_BELOW)
     remainder_series_below: float = float(REMAINDER_SERIES_BELOW)

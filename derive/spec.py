@@ -16,7 +16,13 @@ import sympy as sp
 
 from derive.primitives import IsInf, IsNaN, NotCount
 from derive.registry import expr
-from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT, ZERO_SERIES_BELOW
+from derive.series import (
+    LEAD_FROM_SERIES,
+    NEGLIGIBLE_AGAINST_THETA,
+    REMAINDER_SERIES_BELOW,
+    SMALL_COUNT,
+    ZERO_SERIES_BELOW,
+)
 from derive.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
@@ -223,16 +229,19 @@ def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
     q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
     s = (X - MU) / (THETA + MU)
     # (x = 0 has no sign change: the plain small-count form is exact there.)
+    # (Beyond LEAD_FROM_SERIES its leading part is a series in 1/theta, and the huge form below is the leading term:
+    # both only where x + mu is negligible against theta.)
+    negligible = X + MU < NEGLIGIBLE_AGAINST_THETA * THETA
     asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
-                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)))
+                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)) & ((THETA <= LEAD_FROM_SERIES) | negligible))
     regimes = [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
         Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
         Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
     ]
     if scale == THETA:  # theta times terms that underflow before the product does: the leading term itself
-        huge = Branch(THETA > HUGE_THETA, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
-                      "theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
+        huge = Branch((THETA > HUGE_THETA) & negligible, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
+                      "theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
         regimes.insert(0, huge)
     return regimes
 

@@ -25,6 +25,8 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from derive import oracle
+
 GRADIENT_GOAL = 1e-13
 VALUE_GOAL = 1e-14
 #: Enough digits for a result ~1e-17 of its terms, to 30 digits more (at theta <= 1; see _digits).
@@ -189,3 +191,22 @@ def test_gradthetalead_forms_are_its_expansions():
     c3 = x * (d**2 - x / 2) - 2 * d**3 / 3
     series = sp.series(GradThetaLead.definition(x, mu, 1 / eps), eps, 0, 4).removeO()
     assert sp.expand(series - ((x - d**2) / 2 * eps**2 + c3 * eps**3)) == 0
+
+
+def test_theta_gradients_for_huge_theta_with_a_mean_of_its_order(any_backend):
+    """Above theta = 1e50 (GradThetaLead's series) and 1e150 (the leading-term form) the kernels use forms that drop
+    O((x + mu)/theta): only where x + mu is negligible against theta. A mean of theta's order takes the exact forms
+    (these inputs once gave inf, NaN and a 13% error)."""
+    x = np.array([0.0, 3.0, 0.0, 3.0, 20.0, 1.0, 5.0])
+    mu = np.array([1e249, 1e249, 1e140, 1e140, 1e200, 1e60, 2e60])
+    theta = np.array([1e250, 1e250, 1e151, 1e151, 1e200, 1e60, 1e60])
+    for kernel in ("nb_nll_grad_theta", "nb_nll_grad_logtheta"):
+        exact = oracle.evaluate(kernel, x, mu, theta, dps=600)
+        got = getattr(any_backend, kernel)(x, mu, theta)
+        err = np.abs(got - exact) / np.abs(exact)
+        assert np.all(err <= 1e-13), f"{kernel}: relative errors {err}"
+    exact = oracle.evaluate("nb_nll_fused", x, np.log(mu), np.log(theta), dps=600)
+    for name, got, want in zip(("nll", "grad_logmu", "grad_logtheta"),
+                               any_backend.nb_nll_fused(x, np.log(mu), np.log(theta)), exact, strict=True):
+        err = np.abs(got - want) / np.abs(want)
+        assert np.all(err <= 1e-13), f"nb_nll_fused[{name}]: relative errors {err}"

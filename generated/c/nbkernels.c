@@ -97,7 +97,7 @@ static const double NBK_STIRLERR_INT[128] = {
 #define NBK_INV_LN2 1.4426950408889634
 #define NBK_LN2_HI 0.6931471805598903
 #define NBK_LN2_LO 5.497923018708371e-14
-#define NBK_LEAD_FROM_SERIES 1e50
+#define NBK_LEAD_FROM_SERIES 1e+50
 /* GradThetaLead's double-double numerator keeps ~2^-104 of x/(2 theta (x+theta)), which is at most 6 theta times
  * PsilogDiffR: up to theta = 2^47 that error is below 2^-54 of the three parts' sum of magnitudes, beyond it is not
  * (near the gradient's zero GradThetaLead itself is ~1/theta of that term): there the expanded numerator. */
@@ -1522,7 +1522,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && ((theta <= 1e+50) || (mu + x < 1e-20*theta)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
             return -nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
         }
         /* small counts: exact sum, no digamma */
@@ -1552,7 +1552,7 @@ static inline double nbk_nb_nll_grad_theta(double x, double mu, double theta) {
         return 0;
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && ((theta <= 1e+50) || (mu + x < 1e-20*theta)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
         return -nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
     }
     /* small counts: exact sum, no digamma */
@@ -1613,12 +1613,12 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 3 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
-        /* theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta) */
-        if (theta > 1e+150) {
+        /* theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta) */
+        if ((theta > 1e+150) && (mu + x < 1e-20*theta)) {
             return (1.0/2.0)*(-x + pow(-mu + x, 2))/theta;
         }
         /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+        if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && ((theta <= 1e+50) || (mu + x < 1e-20*theta)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
             return -theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
         }
         /* small counts: exact sum, no digamma */
@@ -1647,12 +1647,12 @@ static inline double nbk_nb_nll_grad_logtheta(double x, double mu, double theta)
     if ((isinf(theta) && theta > 0)) {
         return 0;
     }
-    /* theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta) */
-    if (theta > 1e+150) {
+    /* theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta) */
+    if ((theta > 1e+150) && (mu + x < 1e-20*theta)) {
         return (1.0/2.0)*(-x + pow(-mu + x, 2))/theta;
     }
     /* theta large, x near mu: the cancelling O(1/theta^2) part done exactly */
-    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
+    if ((theta >= 10) && (x > 0) && ((mu >= 1) || (x >= 16)) && ((theta <= 1e+50) || (mu + x < 1e-20*theta)) && (fabs((mu - x)/(mu + theta)) < 1.0/2.0)) {
         return -theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4((-mu + x)/(mu + theta)), nbk_psilogdiffr(x, theta), x, mu, theta);
     }
     /* small counts: exact sum, no digamma */
@@ -1765,12 +1765,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
             const double t4 = -t3;
-            const double t5 = 1.0/(mu + theta);
-            const double t6 = t4*t5;
-            const double t7 = mu*t5;
+            const double t5 = 1e-20*theta > mu + x;
+            const double t6 = 1.0/(mu + theta);
+            const double t7 = t4*t6;
+            const double t8 = mu*t6;
             *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
             *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
+            *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -1783,12 +1784,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t2 = mu - x;
             const double t3 = -t2;
             const double t4 = 1.0/theta;
-            const double t5 = 1.0/(mu + theta);
-            const double t6 = t3*t5;
-            const double t7 = mu*t5;
+            const double t5 = 1e-20*theta > mu + x;
+            const double t6 = 1.0/(mu + theta);
+            const double t7 = t3*t6;
+            const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
             *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+            *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
             return;
         }
     }
@@ -1881,12 +1883,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
         const double t2 = -t1;
-        const double t3 = 1.0/(mu + theta);
-        const double t4 = t2*t3;
-        const double t5 = mu*t3;
+        const double t3 = 1e-20*theta > mu + x;
+        const double t4 = 1.0/(mu + theta);
+        const double t5 = t2*t4;
+        const double t6 = mu*t4;
         *nll = 0;
         *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t4), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
+        *grad_logtheta = (((t3) && (theta > 1e+150)) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t3) || (theta <= 1e+50)) && (fabs(t1*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t5), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (t6 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t4*(theta + x)))), x, mu, theta)))))));
         return;
     }
     /* mu = 0: no mass at x > 0 */
@@ -1895,12 +1898,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
         const double t2 = -t1;
-        const double t3 = 1.0/(mu + theta);
-        const double t4 = t2*t3;
-        const double t5 = mu*t3;
+        const double t3 = 1e-20*theta > mu + x;
+        const double t4 = 1.0/(mu + theta);
+        const double t5 = t2*t4;
+        const double t6 = mu*t4;
         *nll = INFINITY;
         *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t1*t3) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t4), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t5 < 1.0/4.0) ? (nbk_log1pmx(-t5)) : (t5 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t3*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t4)) : (-t4 + log(t3*(theta + x)))), x, mu, theta)))))));
+        *grad_logtheta = (((t3) && (theta > 1e+150)) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t3) || (theta <= 1e+50)) && (fabs(t1*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t5), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (t6 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t4*(theta + x)))), x, mu, theta)))))));
         return;
     }
     /* x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared */
@@ -1939,12 +1943,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t2 = 1.0/theta;
         const double t3 = mu - x;
         const double t4 = -t3;
-        const double t5 = 1.0/(mu + theta);
-        const double t6 = t4*t5;
-        const double t7 = mu*t5;
+        const double t5 = 1e-20*theta > mu + x;
+        const double t6 = 1.0/(mu + theta);
+        const double t7 = t4*t6;
+        const double t8 = mu*t6;
         *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
         *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
+        *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
         return;
     }
     /* deviance (saddle-point) form */
@@ -1957,12 +1962,13 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t2 = mu - x;
         const double t3 = -t2;
         const double t4 = 1.0/theta;
-        const double t5 = 1.0/(mu + theta);
-        const double t6 = t3*t5;
-        const double t7 = mu*t5;
+        const double t5 = 1e-20*theta > mu + x;
+        const double t6 = 1.0/(mu + theta);
+        const double t7 = t3*t6;
+        const double t8 = mu*t6;
         *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
         *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-        *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+        *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
         return;
     }
 }
@@ -2014,12 +2020,13 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
             const double t4 = -t3;
-            const double t5 = 1.0/(mu + theta);
-            const double t6 = t4*t5;
-            const double t7 = mu*t5;
+            const double t5 = 1e-20*theta > mu + x;
+            const double t6 = 1.0/(mu + theta);
+            const double t7 = t4*t6;
+            const double t8 = mu*t6;
             *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
             *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t3*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (-t1 + t7)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(t0*t5))), x, mu, theta)))))));
+            *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
             return;
         }
         /* deviance (saddle-point) form */
@@ -2032,12 +2039,13 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t2 = mu - x;
             const double t3 = -t2;
             const double t4 = 1.0/theta;
-            const double t5 = 1.0/(mu + theta);
-            const double t6 = t3*t5;
-            const double t7 = mu*t5;
+            const double t5 = 1e-20*theta > mu + x;
+            const double t6 = 1.0/(mu + theta);
+            const double t7 = t3*t6;
+            const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
             *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
-            *grad_logtheta = ((theta > 1e+150) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && (fabs(t2*t5) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t6), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t7 < 1.0/4.0) ? (nbk_log1pmx(-t7)) : (t7 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t5*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t6)) : (-t6 + log(q))), x, mu, theta)))))));
+            *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
             return;
         }
     }

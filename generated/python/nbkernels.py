@@ -93,7 +93,7 @@ _SERIES_BELOW = 0.25
 _REMAINDER_SERIES_BELOW = 0.5
 _ATANH_DEVIANCE = 10
 _SMALL_COUNT = 16
-_LEAD_FROM_SERIES = 1e50
+_LEAD_FROM_SERIES = 1e+50
 # Beyond this theta GradThetaLead's double-double numerator keeps too few digits near the gradient's zero (see the
 # C backend's NBK_LEAD_EXPANDED_FROM): the expanded numerator.
 _LEAD_EXPANDED_FROM = 140737488355328.0
@@ -1432,7 +1432,7 @@ def _nb_nll_grad_theta_block(x, mu, theta, ordinary, cols):
                 todo[m] = False
 
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
-        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
+        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & ((theta <= 1e+50) | (mu + x < 1e-20*theta)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
@@ -1497,8 +1497,8 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
                 grad[m] = 0
                 todo[m] = False
 
-        # theta > 1e150: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)
-        m = _idx(todo & (theta > 1e+150))
+        # theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)
+        m = _idx(todo & ((theta > 1e+150) & (mu + x < 1e-20*theta)))
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
@@ -1507,7 +1507,7 @@ def _nb_nll_grad_logtheta_block(x, mu, theta, ordinary, cols):
             todo[m] = False
 
         # theta large, x near mu: the cancelling O(1/theta^2) part done exactly
-        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & (abs((mu - x)/(mu + theta)) < 0.5)))
+        m = _idx(todo & ((theta >= 10) & (x > 0) & ((mu >= 1) | (x >= 16)) & ((theta <= 1e+50) | (mu + x < 1e-20*theta)) & (abs((mu - x)/(mu + theta)) < 0.5)))
         if m.size:
             mu_ = mu[m]
             theta_ = theta[m]
@@ -1745,12 +1745,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 t0 = 1/theta_
                 t1 = mu_ - x_
                 t2 = -t1
-                t3 = 1/(mu_ + theta_)
-                t4 = t2*t3
-                t5 = mu_*t3
+                t3 = 1e-20*theta_ > mu_ + x_
+                t4 = 1/(mu_ + theta_)
+                t5 = t2*t4
+                t6 = mu_*t4
                 nll[m] = 0
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
+                grad_logtheta[m] = np.select([(t3) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t3) | (theta_ <= 1e+50)) & (abs(t1*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t5), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t6 < 1/4,True], [_log1pmx(-t6),t6 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t4*abs(t1) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t4*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
 
             # mu = 0: no mass at x > 0
@@ -1764,12 +1765,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
                 t0 = 1/theta_
                 t1 = mu_ - x_
                 t2 = -t1
-                t3 = 1/(mu_ + theta_)
-                t4 = t2*t3
-                t5 = mu_*t3
+                t3 = 1e-20*theta_ > mu_ + x_
+                t4 = 1/(mu_ + theta_)
+                t5 = t2*t4
+                t6 = mu_*t4
                 nll[m] = np.inf
                 grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
-                grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t1*t3) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t4), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t5 < 1/4,True], [_log1pmx(-t5),t5 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t3*abs(t1) < 1/4,True], [_log1pmx(t4),-t4 + np.log(t3*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
+                grad_logtheta[m] = np.select([(t3) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t3) | (theta_ <= 1e+50)) & (abs(t1*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t5), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t6 < 1/4,True], [_log1pmx(-t6),t6 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t4*abs(t1) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t4*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo[m] = False
 
         # x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared
@@ -1829,12 +1831,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             t2 = 1/theta_
             t3 = mu_ - x_
             t4 = -t3
-            t5 = 1/(mu_ + theta_)
-            t6 = t4*t5
-            t7 = mu_*t5
+            t5 = 1e-20*theta_ > mu_ + x_
+            t6 = 1/(mu_ + theta_)
+            t7 = t4*t6
+            t8 = mu_*t6
             nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t3*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),-t1 + t7], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t3) < 1/4,True], [_log1pmx(t6),-t6 + np.log(t0*t5)], default=np.nan), x_, mu_, theta_)], default=np.nan)
+            grad_logtheta[m] = np.select([(t5) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t5) | (theta_ <= 1e+50)) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t7), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t8 < 1/4,True], [_log1pmx(-t8),-t1 + t8], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(t0*t6)], default=np.nan), x_, mu_, theta_)], default=np.nan)
             todo[m] = False
 
         # deviance (saddle-point) form
@@ -1862,12 +1865,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols):
             t2 = mu_ - x_
             t3 = -t2
             t4 = 1/theta_
-            t5 = 1/(mu_ + theta_)
-            t6 = t3*t5
-            t7 = mu_*t5
+            t5 = 1e-20*theta_ > mu_ + x_
+            t6 = 1/(mu_ + theta_)
+            t7 = t3*t6
+            t8 = mu_*t6
             nll[m] = (0.5)*h0 + h1 + mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
-            grad_logtheta[m] = np.select([theta_ > 1e+150,(theta_ >= 10) & (x_ > 0) & (abs(t2*t5) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t6), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t7 < 1/4,True], [_log1pmx(-t7),t7 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t5*abs(t2) < 1/4,True], [_log1pmx(t6),-t6 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
+            grad_logtheta[m] = np.select([(t5) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t5) | (theta_ <= 1e+50)) & (abs(t2*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t7), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t6*abs(t2) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
 
     return (nll, grad_logmu, grad_logtheta,)
 
