@@ -40,6 +40,11 @@ class DensePlan:
     both passes need are computed once: the kernel's lets and ``carries`` (function calls of the dense branch
     that later branches also make, e.g. log1p(mu/theta)) are kept per element for pass 2, and lets of a single
     input (theta = e^log_theta) are evaluated once per gene when that input is constant down the columns.
+
+    Three refinements, each where the spec allows it: lets that call a function go first, in a loop of their own
+    (``early``); a second common case right after the dense one gets a loop of its own over the elements pass 1
+    lists for it (``sweep``); and a pass 1 of arithmetic alone writes a class per element instead of appending to
+    the lists, so that the compiler can run it on SIMD lanes (``vector``).
     """
 
     branch: PrintedBranch
