@@ -324,13 +324,13 @@ def _ln2_hi() -> sp.Rational:
 
 
 def _exp_terms() -> list[sp.Rational]:
-    """1/n!, n >= 2, from SymPy's series of e^r, until the next term is below TAIL at |r| = ln2/2."""
+    """1/n!, n >= 2, from SymPy's series of e^r, until the next term is below TAIL at |r| = ln2/2 (one series, its
+    order doubled until it reaches that term)."""
     bound = sp.log(2) / 2
-    terms = []
-    n = 2
+    order = 16
     while True:
-        coefficient = sp.series(sp.exp(_v), _v, 0, n + 1).removeO().coeff(_v, n)
-        terms.append(coefficient)
-        if sp.N(bound ** (n + 1) / sp.factorial(n + 1), 30) < TAIL:
-            return terms
-        n += 1
+        poly = sp.series(sp.exp(_v), _v, 0, order).removeO()
+        for n in range(2, order - 1):
+            if sp.N(abs(poly.coeff(_v, n + 1)) * bound ** (n + 1), 30) < TAIL:
+                return [poly.coeff(_v, k) for k in range(2, n + 1)]
+        order *= 2
