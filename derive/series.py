@@ -94,6 +94,8 @@ class Coefficients:
     stirlerr_int: tuple[float, ...]
     """Stirling remainder S(n) for 1 <= n < TABLE_SIZE (index 0 unused, NaN)."""
     log_sqrt_2pi: float
+    stirling_terms_from: tuple[tuple[int, int], ...] = ()
+    """(z0, k), largest z0 first: for arguments >= z0 the first k ``stirling`` terms suffice."""
     dd_atanh: tuple[tuple[float, float], ...] = ()
     """1/(2j+1), j >= 1, as double-double (hi, lo): log((1+v)/(1-v)) = 2 v (1 + sum_j dd_atanh[j-1] v^(2j)),
     enough terms for v = (m - c)/(m + c) with m in [1/sqrt 2, sqrt 2) and c its nearest table point, to TAIL_DD of the
@@ -157,6 +159,19 @@ def _stirling_terms() -> list[sp.Rational]:
         if abs(coefficient) / sp.Integer(ASYMPTOTIC_FROM) ** (2 * k - 1) < TAIL:
             break
     return terms
+
+
+def _stirling_terms_from() -> tuple[tuple[int, int], ...]:
+    """(z0, k), largest z0 first: from z0 = 2^j on, the first k Stirling terms meet the same TAIL criterion (a block
+    of large arguments needs fewer terms than ASYMPTOTIC_FROM does)."""
+    terms = _stirling_terms()
+    found: dict[int, int] = {}
+    for j in range(4, 16):
+        z0 = sp.Integer(2) ** j
+        k = next(i + 1 for i, c in enumerate(terms) if abs(c) / z0 ** (2 * i + 1) < TAIL)
+        if k < len(terms):
+            found.setdefault(k, int(z0))
+    return tuple(sorted(((z0, k) for k, z0 in found.items()), reverse=True))
 
 
 def _digamma_terms() -> list[sp.Rational]:
@@ -289,6 +304,7 @@ def coefficients() -> Coefficients:
     ]
     return Coefficients(
         stirling=tuple(_to_double(c) for c in _stirling_terms()),
+        stirling_terms_from=_stirling_terms_from(),
         digamma=tuple(_to_double(c) for c in _digamma_terms()),
         atanh=tuple(_to_double(c) for c in _atanh_terms(REMAINDER_SERIES_BELOW)),
         atanh_terms_deviance=len(_atanh_terms(DEVIANCE_SERIES_BELOW)),

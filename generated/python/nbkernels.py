@@ -88,6 +88,8 @@ _STIRLERR_INT = np.array([
 ])
 _LOG_SQRT_2PI = 0.9189385332046728
 _ASYMPTOTIC_FROM = 10.0
+# (z0, k): from z0 on, Stirling's series needs only its first k terms.
+_STIRLING_TERMS_FROM = ((1024.0, 3), (256.0, 4), (64.0, 5), (32.0, 6), (16.0, 8), )
 _TABLE_SIZE = 128
 _SERIES_BELOW = 0.25
 _REMAINDER_SERIES_BELOW = 0.5
@@ -174,8 +176,8 @@ _REFINE_BELOW_ASYMPTOTIC = 0.015625
 # -- Primitives: stable implementations of the functions in derive/primitives.py ---------------------------
 def _polyval_w(coefficients, w):
     """sum_j coefficients[j] * w^(j+1), by Horner (in place: a fresh temporary per step costs more than the step)."""
-    acc = np.zeros_like(w)
-    for c in coefficients[::-1]:
+    acc = coefficients[-1] * w
+    for c in coefficients[-2::-1]:
         acc += c
         acc *= w
     return acc
@@ -197,62 +199,68 @@ def _idx(mask):
     return np.flatnonzero(mask)
 
 
-def _split_near(t):
-    """Positions with |t| below the series bound, and the others."""
+def _near_far(t, near_form, far_form):
+    """near_form(t) where |t| < _SERIES_BELOW (a series), far_form(t) elsewhere.
+
+    Where most elements are near (the deviance form's arguments at typical counts), the series runs on all of them,
+    with no gather or scatter, and the far ones are then redone; it is finite at every t > -2, NaN beyond.
+    """
+    t = np.asarray(t, dtype=np.float64)
     near = np.abs(t) < _SERIES_BELOW
-    return _idx(near), _idx(~near)
+    if 4 * np.count_nonzero(near) >= 3 * t.size:
+        out = near_form(t)
+    else:
+        out = np.empty_like(t)
+        inside = _idx(near)
+        if inside.size:
+            out[inside] = near_form(t[inside])
+    far = _idx(~near)
+    if far.size:
+        out[far] = far_form(t[far])
+    return out
 
 
-def _count_groups(n, first, where=True):
-    """(count value, positions) for each small count value from ``first`` on: loops over k < n then run once per
-    value on exactly the elements that have it. One stable sort of the small counts (a radix sort of bytes) finds
-    every group, in increasing position, instead of a pass over the block per value."""
-    chosen = _idx(where & (n >= first) & (n < _SMALL_COUNT))
-    if not chosen.size:
-        return
+def _by_count(n, where=True):
+    """Positions of the counts 1 <= n < _SMALL_COUNT (where ``where`` holds), largest first, and above[k], how many
+    of them exceed k. A loop over k < n then runs on the prefix [:above[k]] of the sorted elements: its work is the
+    sum of the counts, with one gather per input. One stable sort of bytes (a radix sort) orders them."""
+    chosen = _idx(where & (n >= 1) & (n < _SMALL_COUNT))
     counts = n[chosen].astype(np.int8)
-    chosen = chosen[np.argsort(counts, kind="stable")]
-    start = 0
-    for value, size in enumerate(np.bincount(counts, minlength=_SMALL_COUNT)):
-        if size and value >= first:
-            yield value, chosen[start:start + size]
-        start += size
+    chosen = chosen[np.argsort(-counts, kind="stable")]
+    at_least = np.bincount(counts, minlength=_SMALL_COUNT)[::-1].cumsum()[::-1]
+    return chosen, np.append(at_least[1:], 0)
 
 
 def _log1pmx(t):
-    t = np.asarray(t, dtype=np.float64)
-    out = np.empty_like(t)
-    near, far = _split_near(t)
-    if far.size:
-        tf = t[far]
-        out[far] = np.log1p(tf) - tf
-    if near.size:
-        tn = t[near]
-        v, a = _log1p_series(tn)
-        out[near] = 2.0 * v * a - tn * v
-    return out
+    def series(t):
+        v, a = _log1p_series(t)
+        a *= 2.0
+        a -= t
+        a *= v
+        return a  # v (2 A - t)
+
+    return _near_far(t, series, lambda t: np.log1p(t) - t)
 
 
 def _dev1p(t):
-    t = np.asarray(t, dtype=np.float64)
-    out = np.empty_like(t)
-    near, far = _split_near(t)
-    if far.size:
-        tf = t[far]
-        out[far] = np.where(tf == -1.0, 1.0, (1.0 + tf) * np.log1p(tf) - tf)  # the limit 1 at t = -1
-    if near.size:
-        tn = t[near]
-        v, a = _log1p_series(tn)
-        out[near] = tn * v + 2.0 * (1.0 + tn) * v * a
-    return out
+    def series(t):
+        v, a = _log1p_series(t)
+        a *= 2.0
+        a *= 1.0 + t
+        a += t
+        a *= v
+        return a  # v (t + 2 (1 + t) A)
+
+    return _near_far(t, series, lambda t: np.where(t == -1.0, 1.0, (1.0 + t) * np.log1p(t) - t))  # 1 at t = -1
 
 
 def _stirlerr_series(z):
+    """Stirling's series, with as many terms as the smallest z needs (_STIRLING_TERMS_FROM)."""
+    low = z.min() if z.size else np.inf
+    terms = next((k for start, k in _STIRLING_TERMS_FROM if low >= start), len(_STIRLING))
     w = 1.0 / (z * z)
-    acc = np.zeros_like(z)
-    for c in _STIRLING[::-1]:
-        acc *= w
-        acc += c
+    acc = _polyval_w(_STIRLING[1:terms], w)
+    acc += _STIRLING[0]
     acc /= z
     return acc
 
@@ -291,18 +299,18 @@ def _lfact(n):
 
 
 def _lrising1p(n, z):
-    """sum_{k<n} log1p(k/z) for integer n < _SMALL_COUNT: log1p of the exact product's excess over 1.
-
-    Each count value is a group of its own, so the work is the sum of the counts, not max(n) passes.
-    """
+    """sum_{k<n} log1p(k/z) for integer n < _SMALL_COUNT: log1p of the exact product's excess over 1."""
     n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
     excess = np.zeros(n.shape)
-    for value, group in _count_groups(n, 2):
-        inv = 1.0 / z[group]
-        e = np.zeros_like(inv)
-        for k in range(1, value):
-            e += (1.0 + e) * (k * inv)
-        excess[group] = e
+    chosen, above = _by_count(n)
+    inv = 1.0 / z[chosen]
+    e = np.zeros_like(inv)
+    for k in range(1, _SMALL_COUNT):
+        top = above[k]
+        if not top:
+            break
+        e[:top] += (1.0 + e[:top]) * (k * inv[:top])
+    excess[chosen] = e
     out = np.log1p(excess)
     big = _idx(n >= _SMALL_COUNT)
     if big.size:
@@ -312,16 +320,21 @@ def _lrising1p(n, z):
 
 
 def _lpowrising(n, m, z):
-    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product where it cannot overflow."""
+    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product, m (m + m/z) ... (m + (n-1) m/z), where it cannot
+    overflow."""
     n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
     out = np.empty(n.shape)
     safe = (n < _SMALL_COUNT) & (m > 1e-15) & (m < 1e15) & (z >= 0.1)
-    for value, group in _count_groups(n, 1, safe):
-        mg, inv = m[group], 1.0 / z[group]
-        p = mg.copy()
-        for k in range(1, value):
-            p *= mg + mg * (k * inv)
-        out[group] = np.log(p)
+    chosen, above = _by_count(n, safe)
+    mc = m[chosen]
+    step = mc / z[chosen]
+    p = mc.copy()
+    for k in range(1, _SMALL_COUNT):
+        top = above[k]
+        if not top:
+            break
+        p[:top] *= mc[:top] + k * step[:top]
+    out[chosen] = np.log(p)
     out[n == 0] = 0.0
     rest = _idx(~safe & (n != 0))
     if rest.size:
@@ -391,12 +404,15 @@ def _rrecipdev(n, z, m):
     n, z, m = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, z, m)))
     zm = z + m
     out = np.zeros(n.shape)
-    for value, group in _count_groups(n, 1):
-        zg, mg, zmg = z[group], m[group], zm[group]
-        acc = np.zeros_like(zg)
-        for k in range(value):
-            acc += (mg - k) / ((zg + k) * zmg)
-        out[group] = acc
+    chosen, above = _by_count(n)
+    zc, mc, zmc = z[chosen], m[chosen], zm[chosen]
+    acc = np.zeros_like(zc)
+    for k in range(_SMALL_COUNT):
+        top = above[k]
+        if not top:
+            break
+        acc[:top] += (mc[:top] - k) / ((zc[:top] + k) * zmc[:top])
+    out[chosen] = acc
     big = _idx(n >= _SMALL_COUNT)
     if big.size:
         nb, zb = n[big], z[big]
