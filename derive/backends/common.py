@@ -243,14 +243,36 @@ def _hoist(outputs: list[sp.Expr], inputs: tuple[sp.Symbol, ...], printer: Calla
     return [o.xreplace(found) for o in outputs], tuple(hoisted)
 
 
+def _in_dependency_order(assignments: list[tuple[sp.Symbol, sp.Expr]]) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """The assignments, each after those whose names it reads, otherwise in the given order."""
+    pending = list(assignments)
+    names = {symbol for symbol, _ in pending}
+    done: set[sp.Symbol] = set()
+    ordered = []
+    while pending:
+        for i, (symbol, value) in enumerate(pending):
+            if (sp.sympify(value).free_symbols & names) <= done:
+                ordered.append(pending.pop(i))
+                done.add(symbol)
+                break
+        else:
+            raise ValueError(f"assignments that read each other: {[s.name for s, _ in pending]}")
+    return ordered
+
+
 def _print_branch(branch: Branch, printer: Callable[[sp.Expr], str], last: bool, known: set[str],
                   rename: dict, hoistable: tuple[sp.Symbol, ...] = ()) -> PrintedBranch:
     outputs = [sp.sympify(o) for o in branch.outputs]
     free_before = set().union(*(o.free_symbols for o in outputs))
     outputs, hoisted = _hoist(outputs, hoistable, printer, rename) if hoistable else (outputs, ())
     replacements, reduced = _cse(outputs, "t")
-    assignments = [(symbol.name, printer(sp.sympify(value).xreplace(rename))) for symbol, value in branch.lets]
-    assignments += [(symbol.name, printer(value.xreplace(rename))) for symbol, value in replacements]
+    # The lets read the outputs' common subexpressions where they contain them (q = (theta + x)/(mu + theta) reads
+    # t0 = theta + x), and every assignment comes after those it reads. Not a lone reciprocal: a/b stays a division
+    # (one rounding) rather than a times 1/b.
+    shared = {value: symbol for symbol, value in replacements if not (value.is_Pow and value.exp == -1)}
+    lets = [(symbol, sp.sympify(value).xreplace(shared)) for symbol, value in branch.lets]
+    assignments = [(symbol.name, printer(sp.sympify(value).xreplace(rename)))
+                   for symbol, value in _in_dependency_order(lets + list(replacements))]
     condition = None if (last and branch.condition == sp.true) else printer(branch.condition)
     if last and branch.condition != sp.true:
         raise ValueError("the last branch of a kernel must be the catch-all (condition True)")

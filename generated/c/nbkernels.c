@@ -1398,9 +1398,9 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
         }
         /* deviance (saddle-point) form */
         {
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = mu - x;
             return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
@@ -1443,9 +1443,9 @@ static inline double nbk_nb_logpmf(double x, double mu, double theta) {
     }
     /* deviance (saddle-point) form */
     {
-        const double q = (theta + x)/(mu + theta);
-        const double w = theta/(theta + x);
         const double t0 = theta + x;
+        const double q = t0/(mu + theta);
+        const double w = theta/t0;
         const double t1 = mu - x;
         return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
     }
@@ -1474,9 +1474,9 @@ static inline double nbk_nb_logpmf_rest(double x, double mu, double theta, doubl
         }
         /* deviance (saddle-point) form */
         {
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = mu - x;
             return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
@@ -1620,9 +1620,9 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
         }
         /* deviance (saddle-point) form */
         {
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = mu - x;
             return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
@@ -1678,9 +1678,9 @@ static inline double nbk_nb_logpmf_logmu(double x, double log_mu, double theta) 
     }
     /* deviance (saddle-point) form */
     {
-        const double q = (theta + x)/(mu + theta);
-        const double w = theta/(theta + x);
         const double t0 = theta + x;
+        const double q = t0/(mu + theta);
+        const double w = theta/t0;
         const double t1 = mu - x;
         return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
     }
@@ -1709,9 +1709,9 @@ static inline double nbk_nb_logpmf_logmu_rest(double x, double log_mu, double th
         }
         /* deviance (saddle-point) form */
         {
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = mu - x;
             return -mu*q*nbk_dev1p(-t1*w/mu) - q*theta*nbk_dev1p(t1/t0) - 1.0/2.0*log(2*3.141592653589793*x) - 1.0/2.0*nbk_log1pdiv(x, theta) + nbk_stirlerr(t0) - nbk_stirlerr(theta) - nbk_stirlerr_count(x);
         }
@@ -2207,11 +2207,11 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double t0 = theta + x;
             const double t1 = nbk_log1pdiv(mu, theta);
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
             const double t4 = -t3;
             const double t5 = 1e-20*theta > mu + x;
             const double t6 = 1.0/(mu + theta);
@@ -2224,12 +2224,12 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         }
         /* deviance (saddle-point) form */
         {
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = 1.0/mu;
             const double t2 = mu - x;
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
             const double t3 = -t2;
             const double t4 = 1.0/theta;
             const double t5 = 1e-20*theta > mu + x;
@@ -2327,9 +2327,9 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* mu = 0: all mass at 0 */
     if ((mu == 0) && (x == 0)) {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
         const double t2 = -t1;
         const double t3 = 1e-20*theta > mu + x;
         const double t4 = 1.0/(mu + theta);
@@ -2342,9 +2342,9 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* mu = 0: no mass at x > 0 */
     if (mu == 0) {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
         const double t2 = -t1;
         const double t3 = 1e-20*theta > mu + x;
         const double t4 = 1.0/(mu + theta);
@@ -2385,11 +2385,11 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
     if ((theta >= 1.0/10.0) && (x < 16)) {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = theta + x;
         const double t1 = nbk_log1pdiv(mu, theta);
         const double t2 = 1.0/theta;
         const double t3 = mu - x;
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
         const double t4 = -t3;
         const double t5 = 1e-20*theta > mu + x;
         const double t6 = 1.0/(mu + theta);
@@ -2402,12 +2402,12 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* deviance (saddle-point) form */
     {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-        const double q = (theta + x)/(mu + theta);
-        const double w = theta/(theta + x);
         const double t0 = theta + x;
+        const double q = t0/(mu + theta);
+        const double w = theta/t0;
         const double t1 = 1.0/mu;
         const double t2 = mu - x;
+        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
         const double t3 = -t2;
         const double t4 = 1.0/theta;
         const double t5 = 1e-20*theta > mu + x;
@@ -2462,11 +2462,11 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
         }
         /* small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta) */
         if ((theta >= 1.0/10.0) && (x < 16)) {
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
             const double t0 = theta + x;
             const double t1 = nbk_log1pdiv(mu, theta);
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
             const double t4 = -t3;
             const double t5 = 1e-20*theta > mu + x;
             const double t6 = 1.0/(mu + theta);
@@ -2479,12 +2479,12 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
         }
         /* deviance (saddle-point) form */
         {
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-            const double q = (theta + x)/(mu + theta);
-            const double w = theta/(theta + x);
             const double t0 = theta + x;
+            const double q = t0/(mu + theta);
+            const double w = theta/t0;
             const double t1 = 1.0/mu;
             const double t2 = mu - x;
+            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
             const double t3 = -t2;
             const double t4 = 1.0/theta;
             const double t5 = 1e-20*theta > mu + x;

@@ -727,23 +727,26 @@ def _stirlerr(z):
     return out
 
 
-def _stirlerr_count(n):
-    """Stirlerr at counts n >= 1: the table below _TABLE_SIZE, the series beyond."""
+def _table(table, n, beyond):
+    """table[n] at counts n >= 0, beyond(n) from _TABLE_SIZE on (one pass of integer conversion where no count is
+    that large, as in typical data)."""
     n = np.asarray(n, dtype=np.float64)
-    out = _STIRLERR_INT[np.minimum(n, _TABLE_SIZE - 1).astype(np.int64)]
+    if n.size and n.max() < _TABLE_SIZE:
+        return table[n.astype(np.intp)]
+    out = table[np.minimum(n, _TABLE_SIZE - 1).astype(np.intp)]
     big = _idx(n >= _TABLE_SIZE)
     if big.size:
-        out[big] = _stirlerr_series(n[big])
+        out[big] = beyond(n[big])
     return out
+
+
+def _stirlerr_count(n):
+    """Stirlerr at counts n >= 1: the table below _TABLE_SIZE, the series beyond."""
+    return _table(_STIRLERR_INT, n, _stirlerr_series)
 
 
 def _lfact(n):
-    n = np.asarray(n, dtype=np.float64)
-    out = _LFACT[np.minimum(n, _TABLE_SIZE - 1).astype(np.int64)]
-    big = _idx(n >= _TABLE_SIZE)
-    if big.size:
-        out[big] = _sc.gammaln(n[big] + 1.0)
-    return out
+    return _table(_LFACT, n, lambda n: _sc.gammaln(n + 1.0))
 
 
 def _lrising1p(n, z):
@@ -783,6 +786,8 @@ def _lpowrising(n, m, z):
             break
         p[:top] *= mc[:top] + k * step[:top]
     out[chosen] = np.log(p)
+    if chosen.size == out.size:  # (the small-count form's elements, in the ordinary domain)
+        return out
     out[n == 0] = 0.0
     rest = _idx(~safe & (n != 0))
     if rest.size:
@@ -1332,8 +1337,8 @@ def _log1pdiv(a, b):
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     r = a / b
     out = np.log1p(r)
-    over = _idx(np.isinf(r))  # (an infinite a gives log(a) - log(b) = inf, as log1p(inf))
-    if over.size:
+    if out.size and not out.max() < np.inf:  # (one reduction where nothing overflowed; NaN also looks)
+        over = _idx(np.isinf(r))  # (an infinite a gives log(a) - log(b) = inf, as log1p(inf))
         out[over] = np.log(a[over]) - np.log(b[over])
     return out
 
@@ -1365,14 +1370,22 @@ def _blocks(shape):
             yield slice(r, r + step), slice(None)
 
 
-def _columns(a, shape, c, size):
+def _columns(a, shape, c, size, cache):
     """(distinct values, index per block element) when ``a`` is a scalar or varies along the last axis only
-    (theta per gene): functions of it are then evaluated once per value. None otherwise."""
+    (theta per gene): functions of it are then evaluated once per value. None otherwise. The index is the same for
+    every block of the same columns and size: ``cache`` keeps it for the call."""
     if a.size == 1:
-        return a.reshape(1), np.zeros(size, dtype=np.intp)
+        index = cache.get((None, size))
+        if index is None:
+            index = cache[None, size] = np.zeros(size, dtype=np.intp)
+        return a.reshape(1), index
     if a.ndim == 1 and len(shape) >= 2 and a.shape[0] == shape[-1]:
-        columns = np.arange(shape[-1])[c]
-        return a, np.tile(columns, size // max(columns.size, 1))
+        key = (c.start, c.stop, size)
+        index = cache.get(key)
+        if index is None:
+            columns = np.arange(shape[-1])[c]
+            index = cache[key] = np.tile(columns, size // max(columns.size, 1))
+        return a, index
     return None
 
 
@@ -1389,10 +1402,11 @@ def _run(body, n_out, args, checks):
     last = shape[-1] if shape else 1
     views = [np.broadcast_to(a, shape).reshape(rows, last) for a in inputs]
     outs = [np.empty((rows, last)) for _ in range(n_out)]
+    cache = {}
     for r, c in _blocks(shape):
         block = [np.ascontiguousarray(v[r, c]).reshape(-1) for v in views]
         if block[0].size:
-            cols = [_columns(a, shape, c, block[0].size) for a in inputs]
+            cols = [_columns(a, shape, c, block[0].size, cache) for a in inputs]
             # A block is whole rows or part of one row: its outputs are contiguous, and the body writes them in place.
             body(*block, ordinary, cols, [out[r, c].reshape(-1) for out in outs])
     finished = tuple(out.reshape(shape)[()] for out in outs)
@@ -1551,9 +1565,9 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols, outs):
             else:
                 x__u, index = cols[0]
                 h2 = (np.log(2*np.pi*x__u))[index[m]]
-            q = (theta_ + x_)/(mu_ + theta_)
-            w = theta_/(theta_ + x_)
             t0 = theta_ + x_
+            q = t0/(mu_ + theta_)
+            w = theta_/t0
             t1 = mu_ - x_
             logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
 
@@ -1750,9 +1764,9 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
             else:
                 x__u, index = cols[0]
                 h2 = (np.log(2*np.pi*x__u))[index[m]]
-            q = (theta_ + x_)/(mu_ + theta_)
-            w = theta_/(theta_ + x_)
             t0 = theta_ + x_
+            q = t0/(mu_ + theta_)
+            w = theta_/t0
             t1 = mu_ - x_
             logpmf[m] = -h0 - h1 - 0.5*h2 - mu_*q*_dev1p(-t1*w/mu_) - q*theta_*_dev1p(t1/t0) - 0.5*_log1pdiv(x_, theta_) + _stirlerr(t0)
 
@@ -2180,13 +2194,13 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 else:
                     log_mu__u, index = cols[1]
                     h2 = (np.exp(log_mu__u))[index[m]]
-                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = theta_ + x_
                 t1 = log_mu_ - np.log(theta_)
                 t2 = _softplus(t1)
                 t3 = 1/theta_
                 t4 = log_mu_ > 0
                 t5 = -x_
+                r = np.select([np.isposinf(mu_),True], [1,(mu_ + t5)/mu_], default=np.nan)
                 nll[m] = h0 + t2*theta_ + x_*_softplus(-t1) - _sc.gammaln(t0) + _sc.gammaln(theta_)
                 grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ + t5)/(mu_*t3 + 1)], default=np.nan)
                 grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-h1*x_ + 1)/(h1*theta_ + 1),(h2 + t5)/(h2 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
@@ -2199,9 +2213,9 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 mu_ = mu[m]
                 theta_ = theta[m]
                 x_ = x[m]
-                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = 1/theta_
                 t1 = mu_ - x_
+                r = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
                 t2 = -t1
                 t3 = 1e-20*theta_ > mu_ + x_
                 t4 = 1/(mu_ + theta_)
@@ -2219,9 +2233,9 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 mu_ = mu[m]
                 theta_ = theta[m]
                 x_ = x[m]
-                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
                 t0 = 1/theta_
                 t1 = mu_ - x_
+                r = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
                 t2 = -t1
                 t3 = 1e-20*theta_ > mu_ + x_
                 t4 = 1/(mu_ + theta_)
@@ -2283,11 +2297,11 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             else:
                 x__u, index = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
-            r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
             t0 = theta_ + x_
             t1 = _log1pdiv(mu_, theta_)
             t2 = 1/theta_
             t3 = mu_ - x_
+            r = np.select([np.isposinf(mu_),True], [1,t3/mu_], default=np.nan)
             t4 = -t3
             t5 = 1e-20*theta_ > mu_ + x_
             t6 = 1/(mu_ + theta_)
@@ -2315,12 +2329,12 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             else:
                 x__u, index = cols[0]
                 h1 = (_stirlerr_count(x__u))[index[m]]
-            r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
-            q = (theta_ + x_)/(mu_ + theta_)
-            w = theta_/(theta_ + x_)
             t0 = theta_ + x_
+            q = t0/(mu_ + theta_)
+            w = theta_/t0
             t1 = 1/mu_
             t2 = mu_ - x_
+            r = np.select([np.isposinf(mu_),True], [1,t2/mu_], default=np.nan)
             t3 = -t2
             t4 = 1/theta_
             t5 = 1e-20*theta_ > mu_ + x_
