@@ -699,7 +699,15 @@ def _dev1p(t):
         a *= v
         return a  # v (t + 2 (1 + t) A)
 
-    return _near_far(t, series, lambda t: np.where(t == -1.0, 1.0, (1.0 + t) * np.log1p(t) - t))  # 1 at t = -1
+    def direct(t):
+        out = np.log1p(t)
+        out *= 1.0 + t
+        out -= t
+        if t.min() <= -1.0:
+            out[t == -1.0] = 1.0  # the limit at t = -1 (0 * -inf above)
+        return out
+
+    return _near_far(t, series, direct)
 
 
 def _stirlerr_series(z):
@@ -1392,12 +1400,14 @@ def _columns(a, shape, c, size, cache):
 def _run(body, n_out, args, checks):
     """Broadcast ``args`` like a ufunc and evaluate ``body`` block by block on flat float64 copies.
 
-    ``checks`` are the whole-array tests of the ordinary domain (one per input); where all pass, the body skips
-    its convention branches.
+    ``checks`` are the tests of the ordinary domain (one per input); in a block where all pass, the body skips its
+    convention branches.
     """
     inputs = [np.asarray(a, dtype=np.float64) for a in args]
     shape = np.broadcast_shapes(*(a.shape for a in inputs))
-    ordinary = all(check(a) for check, a in zip(checks, inputs)) if checks else True
+    # Inputs of a block's size or less are checked once; larger ones a block at a time, while the block is in cache.
+    small_ones_ordinary = all(check(a) for check, a in zip(checks, inputs) if a.size <= _BLOCK)
+    per_block = [(i, check) for i, (check, a) in enumerate(zip(checks, inputs)) if a.size > _BLOCK]
     rows = int(np.prod(shape[:-1], dtype=np.int64)) if len(shape) > 1 else 1
     last = shape[-1] if shape else 1
     views = [np.broadcast_to(a, shape).reshape(rows, last) for a in inputs]
@@ -1407,13 +1417,14 @@ def _run(body, n_out, args, checks):
         block = [np.ascontiguousarray(v[r, c]).reshape(-1) for v in views]
         if block[0].size:
             cols = [_columns(a, shape, c, block[0].size, cache) for a in inputs]
+            ordinary = small_ones_ordinary and all(check(block[i]) for i, check in per_block)
             # A block is whole rows or part of one row: its outputs are contiguous, and the body writes them in place.
             body(*block, ordinary, cols, [out[r, c].reshape(-1) for out in outs])
     finished = tuple(out.reshape(shape)[()] for out in outs)
     return finished if n_out > 1 else finished[0]
 
 
-# Whole-array checks of the ordinary domain: where they hold, the convention branches cannot apply and are
+# Checks of the ordinary domain: where they hold, the convention branches cannot apply and are
 # skipped (a few reductions instead of a pass per condition). NaN fails every check (comparisons are False).
 def _is_count(a):
     if a.size == 0:
