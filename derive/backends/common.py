@@ -7,6 +7,7 @@ and C templates print the same computation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ class PrintedBranch:
     hoisted: tuple[tuple[str, int, str, str], ...] = ()
     """(name, input position, value on the branch's elements, value on the input's distinct values): functions of
     one input alone, which a backend may evaluate once per distinct value (per gene) instead of per element."""
+
+    def reads(self, name: str) -> bool:
+        """Whether the printed code mentions ``name`` (a backend's helper variable, e.g. cols_of_theta_)."""
+        return any(re.search(rf"\b{re.escape(name)}\b", text)
+                   for text in (*self.outputs, *(value for _, value in self.assignments)))
 
 
 @dataclass(frozen=True)

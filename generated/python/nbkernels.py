@@ -710,10 +710,10 @@ def _dev1p(t):
     return _near_far(t, series, direct)
 
 
-def _stirlerr_series(z):
-    """Stirling's series, with as many terms as the smallest z needs (_STIRLING_TERMS_FROM)."""
-    low = z.min() if z.size else np.inf
-    terms = next((k for start, k in _STIRLING_TERMS_FROM if low >= start), len(_STIRLING))
+def _stirlerr_series(z, smallest=_ASYMPTOTIC_FROM):
+    """Stirling's series, with the terms the caller's bound on z needs (``smallest``, a constant of the call site:
+    a term count chosen from the data would make an element's value depend on the others in its array)."""
+    terms = next((k for start, k in _STIRLING_TERMS_FROM if smallest >= start), len(_STIRLING))
     w = 1.0 / (z * z)
     acc = _polyval_w(_STIRLING[1:terms], w)
     acc += _STIRLING[0]
@@ -750,7 +750,7 @@ def _table(table, n, beyond):
 
 def _stirlerr_count(n):
     """Stirlerr at counts n >= 1: the table below _TABLE_SIZE, the series beyond."""
-    return _table(_STIRLERR_INT, n, _stirlerr_series)
+    return _table(_STIRLERR_INT, n, lambda n: _stirlerr_series(n, _TABLE_SIZE))
 
 
 def _lfact(n):
@@ -778,21 +778,36 @@ def _lrising1p(n, z):
     return out
 
 
-def _lpowrising(n, m, z):
-    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product, m (m + m/z) ... (m + (n-1) m/z), where it cannot
-    overflow."""
+def _lpowrising(n, m, z, columns=None):
+    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product, m^n (1 + 1/z) ... (1 + (n-1)/z), where neither
+    part can overflow: m^n one power (within 1 ulp), each factor (z + k)/z one division.
+
+    The factors' product depends on z and the count alone. With z one value per gene (``columns``: the block's
+    column structure of z, and these elements' positions in the block) it is a table per gene and count; otherwise
+    a loop over k on prefixes of the count-sorted elements. Both multiply in the same order: the same bits."""
     n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
+    if columns is not None and columns[0] is not None:
+        (values, index), where = columns
+        if (n.size and z.min() >= 0.1 and n.min() >= 1 and n.max() < _SMALL_COUNT and m.min() > 1e-15
+                and m.max() < 1e15):  # (the table's other genes are never read)
+            table = np.ones((values.size, _SMALL_COUNT))
+            for k in range(1, _SMALL_COUNT - 1):
+                table[:, k + 1] = table[:, k] * ((values + k) / values)
+            index = index if where is None else index[where]
+            p = table.reshape(-1)[index * _SMALL_COUNT + n.astype(np.intp)]
+            p *= np.power(m, n)
+            return np.log(p)
     out = np.empty(n.shape)
     safe = (n < _SMALL_COUNT) & (m > 1e-15) & (m < 1e15) & (z >= 0.1)
     chosen, above = _by_count(n, safe)
-    mc = m[chosen]
-    step = mc / z[chosen]
-    p = mc.copy()
+    zc = z[chosen]
+    p = np.ones_like(zc)
     for k in range(1, _SMALL_COUNT):
         top = above[k]
         if not top:
             break
-        p[:top] *= mc[:top] + k * step[:top]
+        p[:top] *= (zc[:top] + k) / zc[:top]
+    p *= np.power(m[chosen], n[chosen])
     out[chosen] = np.log(p)
     if chosen.size == out.size:  # (the small-count form's elements, in the ordinary domain)
         return out
@@ -1547,12 +1562,13 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols, outs):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            cols_of_theta_ = (cols[2], m)
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
                 x__u, index = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
-            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
+            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_, cols_of_theta_)
             todo[m] = False
 
         # deviance (saddle-point) form
@@ -1746,12 +1762,13 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            cols_of_theta_ = (cols[2], m)
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
                 x__u, index = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
-            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_)
+            logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_, cols_of_theta_)
             todo[m] = False
 
         # deviance (saddle-point) form
@@ -2303,6 +2320,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
+            cols_of_theta_ = None
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
@@ -2318,7 +2336,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             t6 = 1/(mu_ + theta_)
             t7 = t4*t6
             t8 = mu_*t6
-            nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_)
+            nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_, cols_of_theta_)
             grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([(t5) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t5) | (theta_ <= 1e+50)) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t7), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t8 < 1/4,True], [_log1pmx(-t8),-t1 + t8], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(t0*t6)], default=np.nan), x_, mu_, theta_)], default=np.nan)
             todo[m] = False

@@ -35,6 +35,15 @@ class NumpyKernelPrinter(SciPyPrinter):
     def _print_PrimitiveBase(self, expr: sp.Function) -> str:
         return f"_{expr.c_name}({', '.join(self._print(a) for a in expr.args)})"
 
+    def _print_LogPowRising(self, expr: sp.Function) -> str:
+        """With the dispersion a plain name (theta), the call also gets ``cols_of_<name>``, the block's column
+        structure of it (None unless it is one value per gene): the primitive then tabulates per gene instead of
+        sorting the counts."""
+        n, m, z = (self._print(a) for a in expr.args)
+        if isinstance(expr.args[2], sp.Symbol):
+            return f"_lpowrising({n}, {m}, {z}, cols_of_{z})"
+        return f"_lpowrising({n}, {m}, {z})"
+
     def _print_polygamma(self, expr: sp.Expr) -> str:
         order, arg = expr.args
         if order == 0:
