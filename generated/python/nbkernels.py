@@ -736,14 +736,11 @@ def _stirlerr(z):
 
 
 def _table(table, n, beyond):
-    """table[n] at counts n >= 0, beyond(n) from _TABLE_SIZE on (one pass of integer conversion where no count is
-    that large, as in typical data)."""
+    """table[n] at counts n >= 0, beyond(n) from _TABLE_SIZE on (the few such counts redone)."""
     n = np.asarray(n, dtype=np.float64)
-    if n.size and n.max() < _TABLE_SIZE:
-        return table[n.astype(np.intp)]
-    out = table[np.minimum(n, _TABLE_SIZE - 1).astype(np.intp)]
-    big = _idx(n >= _TABLE_SIZE)
-    if big.size:
+    out = np.take(table, n.astype(np.intp), mode="clip")
+    if n.size and not n.max() < _TABLE_SIZE:
+        big = _idx(n >= _TABLE_SIZE)
         out[big] = beyond(n[big])
     return out
 
@@ -787,12 +784,14 @@ def _lpowrising(n, m, z, columns=None):
     a loop over k on prefixes of the count-sorted elements. Both multiply in the same order: the same bits."""
     n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
     if columns is not None and columns[0] is not None:
-        (values, index), where = columns
+        (values, index, memo), where = columns
         if (n.size and z.min() >= 0.1 and n.min() >= 1 and n.max() < _SMALL_COUNT and m.min() > 1e-15
                 and m.max() < 1e15):  # (the table's other genes are never read)
-            table = np.ones((values.size, _SMALL_COUNT))
-            for k in range(1, _SMALL_COUNT - 1):
-                table[:, k + 1] = table[:, k] * ((values + k) / values)
+            table = memo.get("lpowrising")
+            if table is None:
+                table = memo["lpowrising"] = np.ones((values.size, _SMALL_COUNT))
+                for k in range(1, _SMALL_COUNT - 1):
+                    table[:, k + 1] = table[:, k] * ((values + k) / values)
             index = index if where is None else index[where]
             p = table.reshape(-1)[index * _SMALL_COUNT + n.astype(np.intp)]
             p *= np.power(m, n)
@@ -1396,21 +1395,23 @@ def _blocks(shape):
 
 
 def _columns(a, shape, c, size, cache):
-    """(distinct values, index per block element) when ``a`` is a scalar or varies along the last axis only
+    """(distinct values, index per block element, memo) when ``a`` is a scalar or varies along the last axis only
     (theta per gene): functions of it are then evaluated once per value. None otherwise. The index is the same for
-    every block of the same columns and size: ``cache`` keeps it for the call."""
+    every block of the same columns and size, and ``cache`` keeps it for the call; so is ``memo``, where primitives
+    keep what they derive from the values (a table per gene)."""
+    memo = cache.setdefault(("memo", id(a)), {})
     if a.size == 1:
         index = cache.get((None, size))
         if index is None:
             index = cache[None, size] = np.zeros(size, dtype=np.intp)
-        return a.reshape(1), index
+        return a.reshape(1), index, memo
     if a.ndim == 1 and len(shape) >= 2 and a.shape[0] == shape[-1]:
         key = (c.start, c.stop, size)
         index = cache.get(key)
         if index is None:
             columns = np.arange(shape[-1])[c]
             index = cache[key] = np.tile(columns, size // max(columns.size, 1))
-        return a, index
+        return a, index, memo
     return None
 
 
@@ -1538,12 +1539,12 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _stirlerr_count(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_stirlerr_count(x__u))[index[m]]
                 if cols[0] is None:
                     h1 = np.log(2*np.pi*x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h1 = (np.log(2*np.pi*x__u))[index[m]]
                 logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo ^= mask
@@ -1568,7 +1569,7 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols, outs):
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
             logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_, cols_of_theta_)
             todo ^= mask
@@ -1582,17 +1583,17 @@ def _nb_logpmf_block(x, mu, theta, ordinary, cols, outs):
             if cols[2] is None:
                 h0 = _stirlerr(theta_)
             else:
-                theta__u, index = cols[2]
+                theta__u, index, _ = cols[2]
                 h0 = (_stirlerr(theta__u))[index[m]]
             if cols[0] is None:
                 h1 = _stirlerr_count(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h1 = (_stirlerr_count(x__u))[index[m]]
             if cols[0] is None:
                 h2 = np.log(2*np.pi*x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h2 = (np.log(2*np.pi*x__u))[index[m]]
             t0 = theta_ + x_
             q = t0/(mu_ + theta_)
@@ -1683,12 +1684,12 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _lfact(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_lfact(x__u))[index[m]]
                 if cols[1] is None:
                     h1 = np.exp(log_mu_)
                 else:
-                    log_mu__u, index = cols[1]
+                    log_mu__u, index, _ = cols[1]
                     h1 = (np.exp(log_mu__u))[index[m]]
                 logpmf[m] = -h0 - h1 + log_mu_*x_
                 todo ^= mask
@@ -1701,12 +1702,12 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _stirlerr_count(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_stirlerr_count(x__u))[index[m]]
                 if cols[0] is None:
                     h1 = np.log(2*np.pi*x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h1 = (np.log(2*np.pi*x__u))[index[m]]
                 logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
                 todo ^= mask
@@ -1720,17 +1721,17 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _lfact(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_lfact(x__u))[index[m]]
                 if cols[2] is None:
                     h1 = _sc.gammaln(theta_)
                 else:
-                    theta__u, index = cols[2]
+                    theta__u, index, _ = cols[2]
                     h1 = (_sc.gammaln(theta__u))[index[m]]
                 if cols[2] is None:
                     h2 = np.log(theta_)
                 else:
-                    theta__u, index = cols[2]
+                    theta__u, index, _ = cols[2]
                     h2 = (np.log(theta__u))[index[m]]
                 t0 = h2 - log_mu_
                 logpmf[m] = -h0 - h1 - theta_*_softplus(-t0) - x_*_softplus(t0) + _sc.gammaln(theta_ + x_)
@@ -1768,7 +1769,7 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
             logpmf[m] = -h0 - (theta_ + x_)*_log1pdiv(mu_, theta_) + _lpowrising(x_, mu_, theta_, cols_of_theta_)
             todo ^= mask
@@ -1782,17 +1783,17 @@ def _nb_logpmf_logmu_block(x, log_mu, theta, ordinary, cols, outs):
             if cols[2] is None:
                 h0 = _stirlerr(theta_)
             else:
-                theta__u, index = cols[2]
+                theta__u, index, _ = cols[2]
                 h0 = (_stirlerr(theta__u))[index[m]]
             if cols[0] is None:
                 h1 = _stirlerr_count(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h1 = (_stirlerr_count(x__u))[index[m]]
             if cols[0] is None:
                 h2 = np.log(2*np.pi*x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h2 = (np.log(2*np.pi*x__u))[index[m]]
             t0 = theta_ + x_
             q = t0/(mu_ + theta_)
@@ -2100,22 +2101,22 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 if cols[2] is None:
                     h0 = np.exp(log_theta_)
                 else:
-                    log_theta__u, index = cols[2]
+                    log_theta__u, index, _ = cols[2]
                     h0 = (np.exp(log_theta__u))[index[m]]
                 if cols[0] is None:
                     h1 = _lfact(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h1 = (_lfact(x__u))[index[m]]
                 if cols[2] is None:
                     h2 = _sc.gammaln(np.exp(log_theta_) + 1)
                 else:
-                    log_theta__u, index = cols[2]
+                    log_theta__u, index, _ = cols[2]
                     h2 = (_sc.gammaln(np.exp(log_theta__u) + 1))[index[m]]
                 if cols[2] is None:
                     h3 = _sc.psi(np.exp(log_theta_) + 1)
                 else:
-                    log_theta__u, index = cols[2]
+                    log_theta__u, index, _ = cols[2]
                     h3 = (_sc.psi(np.exp(log_theta__u) + 1))[index[m]]
                 t0 = -log_theta_
                 t1 = log_mu_ + t0
@@ -2169,12 +2170,12 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _lfact(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_lfact(x__u))[index[m]]
                 if cols[1] is None:
                     h1 = np.exp(log_mu_)
                 else:
-                    log_mu__u, index = cols[1]
+                    log_mu__u, index, _ = cols[1]
                     h1 = (np.exp(log_mu__u))[index[m]]
                 nll[m] = h0 + h1 - log_mu_*x_
                 grad_logmu[m] = mu_ - x_
@@ -2189,12 +2190,12 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = np.log(2*np.pi*x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (np.log(2*np.pi*x__u))[index[m]]
                 if cols[0] is None:
                     h1 = _stirlerr_count(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h1 = (_stirlerr_count(x__u))[index[m]]
                 t0 = mu_ - x_
                 nll[m] = (0.5)*h0 + h1 + mu_*_dev1p(-t0/mu_)
@@ -2212,17 +2213,17 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = _lfact(x_)
                 else:
-                    x__u, index = cols[0]
+                    x__u, index, _ = cols[0]
                     h0 = (_lfact(x__u))[index[m]]
                 if cols[1] is None:
                     h1 = np.exp(-log_mu_)
                 else:
-                    log_mu__u, index = cols[1]
+                    log_mu__u, index, _ = cols[1]
                     h1 = (np.exp(-log_mu__u))[index[m]]
                 if cols[1] is None:
                     h2 = np.exp(log_mu_)
                 else:
-                    log_mu__u, index = cols[1]
+                    log_mu__u, index, _ = cols[1]
                     h2 = (np.exp(log_mu__u))[index[m]]
                 t0 = theta_ + x_
                 t1 = log_mu_ - np.log(theta_)
@@ -2326,7 +2327,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             if cols[0] is None:
                 h0 = _lfact(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h0 = (_lfact(x__u))[index[m]]
             t0 = theta_ + x_
             t1 = _log1pdiv(mu_, theta_)
@@ -2353,12 +2354,12 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             if cols[0] is None:
                 h0 = np.log(2*np.pi*x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h0 = (np.log(2*np.pi*x__u))[index[m]]
             if cols[0] is None:
                 h1 = _stirlerr_count(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h1 = (_stirlerr_count(x__u))[index[m]]
             t0 = theta_ + x_
             q = t0/(mu_ + theta_)
@@ -2405,7 +2406,7 @@ def _nb_p_zero_block(mu, theta, ordinary, cols, outs):
                 if cols[0] is None:
                     h0 = np.exp(-mu_)
                 else:
-                    mu__u, index = cols[0]
+                    mu__u, index, _ = cols[0]
                     h0 = (np.exp(-mu__u))[index[m]]
                 p_zero[m] = h0
                 todo ^= mask
@@ -2472,12 +2473,12 @@ def _poisson_logpmf_block(x, mu, ordinary, cols, outs):
             if cols[0] is None:
                 h0 = _stirlerr_count(x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h0 = (_stirlerr_count(x__u))[index[m]]
             if cols[0] is None:
                 h1 = np.log(2*np.pi*x_)
             else:
-                x__u, index = cols[0]
+                x__u, index, _ = cols[0]
                 h1 = (np.log(2*np.pi*x__u))[index[m]]
             logpmf[m] = -h0 - 0.5*h1 - mu_*_dev1p((-mu_ + x_)/mu_)
 
@@ -2512,7 +2513,7 @@ def _gaussian_logpdf_block(x, mu, sigma2, ordinary, cols, outs):
             if cols[2] is None:
                 h0 = np.log(2*np.pi*sigma2_)
             else:
-                sigma2__u, index = cols[2]
+                sigma2__u, index, _ = cols[2]
                 h0 = (np.log(2*np.pi*sigma2__u))[index[m]]
             value[m] = _gausslogpdf(-0.5*h0, -0.5*(-mu_ + x_)**2/sigma2_, x_, mu_, sigma2_)
 
