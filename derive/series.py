@@ -166,8 +166,8 @@ def _stirling_terms() -> list[sp.Rational]:
 
 
 def _stirling_terms_from() -> tuple[tuple[int, int], ...]:
-    """(z0, k), largest z0 first: from z0 = 2^j on, the first k Stirling terms meet the same TAIL criterion (a block
-    of large arguments needs fewer terms than ASYMPTOTIC_FROM does)."""
+    """(z0, k), largest z0 first: from z0 = 2^j on, the first k Stirling terms meet the same TAIL criterion (a call
+    site whose arguments are known to be large, e.g. counts beyond the tables, needs fewer than ASYMPTOTIC_FROM)."""
     terms = _stirling_terms()
     found: dict[int, int] = {}
     for j in range(4, 16):
