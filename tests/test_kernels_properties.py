@@ -32,7 +32,7 @@ SETTINGS = settings(max_examples=150, **COMMON)
 # Strategies
 
 valid_counts = st.one_of(st.integers(0, 10**6).map(float),
-                         st.sampled_from([0.0, -0.0, 1.0, 15.0, 16.0, 17.0, 127.0, 128.0, 1e9]))
+                         st.sampled_from([0.0, -0.0, 1.0, 15.0, 16.0, 17.0, 127.0, 128.0, 1023.0, 1024.0, 1e9]))
 bad_counts = st.one_of(st.sampled_from([-1.0, -0.5, 0.5, 2.5, 1e-300, math.inf, -math.inf, math.nan]),
                        st.floats(-1e6, 1e6).filter(lambda v: v != math.floor(v)),
                        st.integers(-10**6, -1).map(float))
