@@ -74,7 +74,8 @@ def _fused_zero_grid():
     ratios = np.array([1e-300, 1e-160, np.nextafter(1e-150, 0), 1e-150, np.nextafter(1e-150, 1), 1e-40, 1e-8, 1e-3,
                        0.1, np.nextafter(third, 0), third, np.nextafter(third, 1), 0.5, 3.0, 1e8, 1e200])
     theta = np.array([1e-250, 1e-5, 0.7, 12.0, 3e4, 1e100, 1e149, 1e150, 2e150, 1e250])
-    mu = ratios[:, None] * theta[None, :]
+    with np.errstate(over="ignore"):  # (products beyond the double range are dropped just below)
+        mu = ratios[:, None] * theta[None, :]
     keep = (mu > np.exp(-700)) & (mu < np.exp(700))  # the ordinary domain of log_mu (the rest is other branches')
     return np.log(mu[keep]), np.broadcast_to(np.log(theta), mu.shape)[keep]
 
