@@ -679,6 +679,22 @@ def _by_count(n, where=True):
     return chosen, np.append(at_least[1:], 0)
 
 
+def _sum_below(n, term, *arrays):
+    """sum_{k<n} term(k, *arrays) per element, for counts 0 <= n < _SMALL_COUNT: on prefixes of the count-sorted
+    elements (_by_count), the same terms added in the same order as a loop over every element, with none skipped."""
+    chosen, above = _by_count(n)
+    parts = [a[chosen] for a in arrays]
+    total = np.zeros(chosen.size, dtype=np.result_type(*arrays))
+    for k in range(_SMALL_COUNT):
+        top = above[k]
+        if not top:
+            break
+        total[:top] += term(k, *(part[:top] for part in parts))
+    out = np.zeros(np.shape(n), dtype=total.dtype)
+    out[chosen] = total
+    return out
+
+
 def _log1pmx(t):
     def series(t):
         v, a = _log1p_series(t)
@@ -835,9 +851,8 @@ def _psilog(z):
         # scipy would lose up to ~45 ulps to cancellation near z = 10).
         z0 = z[small]
         steps = np.ceil(_ASYMPTOTIC_FROM - z0)
-        shifted, shift = z0 + steps, np.zeros_like(z0)
-        for k in range(int(steps.max())):
-            shift -= np.where(k < steps, 1.0 / (z0 + k), 0.0)
+        shifted = z0 + steps
+        shift = _sum_below(steps, lambda k, z: -1.0 / (z + k), z0)
         out[small] = -0.5 / shifted - _digamma_tail(1.0 / (shifted * shifted)) + shift + np.log1p((shifted - z0) / z0)
     return out
 
@@ -878,16 +893,7 @@ def _rrecipdev(n, z, m):
     """sum_{k<n} (m-k)/((z+k)(z+m)) for integer n < _SMALL_COUNT (psi-based beyond)."""
     n, z, m = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, z, m)))
     zm = z + m
-    out = np.zeros(n.shape)
-    chosen, above = _by_count(n)
-    zc, mc, zmc = z[chosen], m[chosen], zm[chosen]
-    acc = np.zeros_like(zc)
-    for k in range(_SMALL_COUNT):
-        top = above[k]
-        if not top:
-            break
-        acc[:top] += (mc[:top] - k) / ((zc[:top] + k) * zmc[:top])
-    out[chosen] = acc
+    out = _sum_below(n, lambda k, z, m, zm: (m - k) / ((z + k) * zm), z, m, zm)
     big = _idx(n >= _SMALL_COUNT)
     if big.size:
         nb, zb = n[big], z[big]
@@ -1234,9 +1240,8 @@ def _ld_log1pmx(t, one_plus_t):
 def _ld_psilog(z):
     """psi(z) - log(z) in long double: the recurrence up to the series' range, then the series."""
     steps = np.maximum(np.ceil(_ASYMPTOTIC_FROM - z), 0)
-    shifted, shift = z + steps, np.zeros_like(z)
-    for k in range(int(steps.max()) if steps.size else 0):
-        shift -= np.where(k < steps, 1 / (z + k), 0)
+    shifted = z + steps
+    shift = _sum_below(steps, lambda k, z: -1 / (z + k), z)
     w = 1 / (shifted * shifted)
     acc = np.zeros_like(z)
     for c in _LD_DIGAMMA[::-1]:
@@ -1252,9 +1257,7 @@ def _scoretheta_ld(x, mu, theta):
     small = _idx(x < _SMALL_COUNT)
     if small.size:
         xs, ms, ts, bs = x[small], mu[small], theta[small], b[small]
-        total = np.zeros_like(xs)
-        for k in range(int(xs.max())):
-            total += np.where(k < xs, (ms - k) / ((ts + k) * bs), 0)
+        total = _sum_below(xs, lambda k, m, t, b: (m - k) / ((t + k) * b), ms, ts, bs)
         out[small] = total + _ld_log1pmx(-ms / bs, ts / bs)
     big = _idx(~(x < _SMALL_COUNT))
     if big.size:
