@@ -651,7 +651,8 @@ def _near_far(t, near_form, far_form):
     """near_form(t) where |t| < _SERIES_BELOW (a series), far_form(t) elsewhere.
 
     Where most elements are near (the deviance form's arguments at typical counts), the series runs on all of them,
-    with no gather or scatter, and the far ones are then redone; it is finite at every t > -2, NaN beyond.
+    with no gather or scatter, and the far ones are then redone (what the series gives there, even inf or NaN, is
+    overwritten; the kernels call this under np.errstate(all="ignore")).
     """
     t = np.asarray(t, dtype=np.float64)
     near = np.abs(t) < _SERIES_BELOW
