@@ -671,13 +671,14 @@ def _near_far(t, near_form, far_form):
 
 def _by_count(n, where=True):
     """Positions of the counts 1 <= n < _SMALL_COUNT (where ``where`` holds), largest first, and above[k], how many
-    of them exceed k. A loop over k < n then runs on the prefix [:above[k]] of the sorted elements: its work is the
-    sum of the counts, with one gather per input. One stable sort of bytes (a radix sort) orders them."""
+    of them exceed k, for every k some do. A loop over k < n then runs on the prefix [:above[k]] of the sorted
+    elements: its work is the sum of the counts, with one gather per input. One stable sort of bytes (a radix sort)
+    orders them."""
     chosen = _idx(where & (n >= 1) & (n < _SMALL_COUNT))
     counts = n[chosen].astype(np.int8)
     chosen = chosen[np.argsort(-counts, kind="stable")]
     at_least = np.bincount(counts, minlength=_SMALL_COUNT)[::-1].cumsum()[::-1]
-    return chosen, np.append(at_least[1:], 0)
+    return chosen, [int(c) for c in at_least[1:] if c]  # (non-increasing: the non-zero ones come first)
 
 
 def _sum_below(n, term, *arrays):
@@ -686,10 +687,7 @@ def _sum_below(n, term, *arrays):
     chosen, above = _by_count(n)
     parts = [a[chosen] for a in arrays]
     total = np.zeros(chosen.size, dtype=np.result_type(*arrays))
-    for k in range(_SMALL_COUNT):
-        top = above[k]
-        if not top:
-            break
+    for k, top in enumerate(above):
         total[:top] += term(k, *(part[:top] for part in parts))
     out = np.zeros(np.shape(n), dtype=total.dtype)
     out[chosen] = total
@@ -778,10 +776,7 @@ def _lrising1p(n, z):
     chosen, above = _by_count(n)
     inv = 1.0 / z[chosen]
     e = np.zeros_like(inv)
-    for k in range(1, _SMALL_COUNT):
-        top = above[k]
-        if not top:
-            break
+    for k, top in enumerate(above[1:], 1):
         e[:top] += (1.0 + e[:top]) * (k * inv[:top])
     excess[chosen] = e
     out = np.log1p(excess)
@@ -818,10 +813,7 @@ def _lpowrising(n, m, z, columns=None):
     chosen, above = _by_count(n, safe)
     zc = z[chosen]
     p = np.ones_like(zc)
-    for k in range(1, _SMALL_COUNT):
-        top = above[k]
-        if not top:
-            break
+    for k, top in enumerate(above[1:], 1):
         p[:top] *= (zc[:top] + k) / zc[:top]
     p *= np.power(m[chosen], n[chosen])
     out[chosen] = np.log(p)
