@@ -7,17 +7,12 @@ header. ``--check`` regenerates in memory and reports files that differ (the sta
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
-#: Backends that generate code, by package name under derive/backends.
-CODE_BACKENDS = ("numpy", "c")
+from derive.backends import backend, code_backends
+
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "generated"
-
-
-def backend(name: str):
-    return importlib.import_module(f"derive.backends.{name}").BACKEND
 
 
 def render(name: str) -> dict[str, str]:
@@ -43,7 +38,7 @@ def render(name: str) -> dict[str, str]:
 
 def render_all() -> dict[str, str]:
     files: dict[str, str] = {}
-    for name in CODE_BACKENDS:
+    for name in code_backends():
         files.update(render(name))
     return files
 

@@ -1,8 +1,8 @@
 """The one config object every code backend fills in, and the shared jinja2 environment.
 
-A backend is a folder ``derive/backends/<name>/`` with a ``printer.py`` (SymPy -> its language), a
-``templates/`` folder, and a ``BACKEND`` object (this class) in its ``__init__``: adding a language means adding
-a folder, nothing else.
+A backend is a folder ``derive/backends/<name>/`` with a ``config.py`` holding its ``BACKEND`` (this class), a
+``printer.py`` (SymPy -> its language), a ``loader.py`` (``load()``: the generated kernels as Python callables) and
+a ``templates/`` folder: adding a language means adding a folder, nothing else.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Backend:
     """How one target language is generated."""
 
     name: str
+    position: int
+    """Where the backend is listed among the others (tables, test parameters): lower first."""
     folder: Path
     """The backend's folder (its templates are in ``folder / "templates"``)."""
     printer: Callable[[sp.Expr], str]

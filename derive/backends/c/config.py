@@ -1,0 +1,21 @@
+"""The C99 backend: kernels that need only libm (OpenMP optional), plus a header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from derive.backends.base import Backend, double_literal
+from derive.backends.c.printer import c_code, estrin
+
+BACKEND = Backend(
+    name="c",
+    position=1,
+    folder=Path(__file__).parent,
+    printer=c_code,
+    outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
+    two_pass=True,
+    prepared={"log1pdiv": 1},
+    vector_safe=frozenset({"atanh_tail"}),
+    filters={"double": double_literal("NAN"), "estrin": estrin,
+             "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
+)
