@@ -1,8 +1,8 @@
 """The outputs the numerics are printed into: one folder per backend, found by looking at the folders.
 
-A *code backend* is a folder here with a ``config.py`` that defines ``BACKEND`` (a :class:`derive.backends.base.Backend`):
-nothing else in the project lists backend names, so adding one is adding its folder. ``latex`` and ``docs`` are
-outputs too, but of documents, not kernels: they define no ``BACKEND``.
+A *code backend* is a folder here with a ``config.py`` that defines ``BACKEND`` (a
+:class:`derive.backends.base.Backend`): nothing else in the project lists backend names, so adding one is adding its
+folder. ``latex`` and ``docs`` are outputs too, but of documents, not kernels: they have no ``config.py``.
 """
 
 from __future__ import annotations
