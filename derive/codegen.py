@@ -31,8 +31,9 @@ def render(name: str) -> dict[str, str]:
     env = config.environment()
     from derive.spec import HUGE_LOG_MU
 
-    context = {"kernels": kernels, "coef": coefficients(), "sources": sources, "sympy_version": sp.__version__,
-               "huge_log": HUGE_LOG_MU}
+    coef = coefficients()
+    context = {"kernels": kernels, "coef": coef, "sources": sources, "sympy_version": sp.__version__,
+               "huge_log": HUGE_LOG_MU, "runtime": config.runtime_source(), "numerics": config.numerics_source(coef)}
     return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}
 
 

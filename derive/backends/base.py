@@ -25,6 +25,17 @@ def double_literal(nan: str) -> Callable[[float], str]:
     return literal
 
 
+#: A runtime file's text from this line on is what the generated file includes (above it: what makes the file a module
+#: of its own, e.g. its imports, for its tests).
+INCLUDED_FROM = "-- included from here --"
+
+
+def _included(text: str) -> str:
+    lines = text.splitlines()
+    start = next((i + 1 for i, line in enumerate(lines) if INCLUDED_FROM in line), 0)
+    return "\n".join(lines[start:]).strip("\n")
+
+
 @dataclass(frozen=True)
 class Backend:
     """How one target language is generated."""
@@ -49,6 +60,20 @@ class Backend:
     """Primitives (c_name) that are inline arithmetic, no call: a dense pass that calls nothing else may be compiled
     for SIMD (see common.DensePlan.vector)."""
     filters: dict[str, Callable] = field(default_factory=dict)
+    numerics: Callable[..., str] | None = None
+    """Prints the primitives' implementations (derive/numerics) for this language: ``numerics(coef, natives)``."""
+    natives: dict[str, str] = field(default_factory=dict)
+    """Primitive (c_name) -> the language's own function that computes it (numpy: exp -> np.exp): not printed."""
+    runtime_suffix: str = ""
+    """File name ending of the runtime sources in ``folder / "runtime"`` (included verbatim, sorted by name)."""
+
+    def runtime_source(self) -> str:
+        """The backend's runtime (derive/backends/<name>/runtime/): plain source files, included verbatim."""
+        files = sorted((self.folder / "runtime").glob(f"*{self.runtime_suffix}")) if self.runtime_suffix else []
+        return "\n\n\n".join(_included(f.read_text(encoding="utf-8")) for f in files)
+
+    def numerics_source(self, coef) -> str:
+        return self.numerics(coef, self.natives) if self.numerics else ""
 
     def environment(self) -> jinja2.Environment:
         env = jinja2.Environment(

@@ -14,8 +14,6 @@
 #endif
 
 /* ---- Coefficients derived by SymPy (derive/series.py) ---------------------------------------------------- */
-static const double NBK_STIRLING[10] = {0.08333333333333333, -0.002777777777777778, 0.0007936507936507937, -0.0005952380952380953, 0.0008417508417508417, -0.0019175269175269176, 0.00641025641025641, -0.029550653594771242, 0.17964437236883057, -1.3924322169059011};
-static const double NBK_DIGAMMA[10] = {0.08333333333333333, -0.008333333333333333, 0.003968253968253968, -0.004166666666666667, 0.007575757575757576, -0.021092796092796094, 0.08333333333333333, -0.4432598039215686, 3.0539543302701198, -26.456212121212122};
 static const double NBK_LFACT[1024] = {
 0.0, 0.0, 0.6931471805599453, 1.791759469228055, 
 3.1780538303479458, 4.787491742782046, 6.579251212010101, 8.525161361065415, 
@@ -644,41 +642,256 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 
 /* ---- Primitives: stable implementations of the functions in derive/primitives.py ------------------------- */
 
-/* sum_{j>=1} c_j r^j, c_j = 1/(j+2)!, unrolled (Estrin's scheme). */
-static inline double nbk_exp_tail_rest(double r) {
-    const double r2 = r * r;
-    const double r4 = r2 * r2;
-    const double r8 = r4 * r4;
-    return ((((0.16666666666666666 + 0.041666666666666664 * r) + (0.008333333333333333 + 0.001388888888888889 * r) * r2) + ((0.0001984126984126984 + 2.48015873015873e-05 * r) + (2.7557319223985893e-06 + 2.755731922398589e-07 * r) * r2) * r4) + ((2.505210838544172e-08 + 2.08767569878681e-09 * r) + (1.6059043836821613e-10 + 1.1470745597729725e-11 * r) * r2) * r8) * r;
-}
-
-/* sum_j c_j r^j, c_j = 1/(j+2)! (derive/series.py): e^r = 1 + r + r^2 (this), to ~1e-18 for |r| <= ln2/2. */
-static inline double nbk_exp_tail(double r) {
-    return 0.5 + nbk_exp_tail_rest(r);
-}
-
-/* e^x for |x| <= NBK_EXP_INLINE_UP_TO, arithmetic alone (loops of it vectorise): x = k ln2 + r with |r| <= ln2/2
- * (k ln2_hi exact, so r is exact but for ln2_lo's rounding), e^r by its Taylor polynomial, then 2^k written into the
- * exponent bits (k + 1023 in 2..2045: a normal power, and the product is normal too). Within an ulp: tested against
- * mpmath (tests/test_codegen.py). k comes from the bits of x/ln2 + 1.5 * 2^52, which rounds x/ln2 to an integer. */
-static inline double nbk_exp_inline(double x) {
+/* ---- Runtime: what is no expression (derive/backends/c/runtime/) ---- */
+/* 2^k for the k that x/ln2 + 1.5 * 2^52 = shifted was rounded to (nbk_exp_inline): the integer sits in the low bits of
+ * shifted, and k + 1023 shifted into the exponent field is the power (normal for |k| <= 1022). Bit manipulation,
+ * not an expression: a runtime function. */
+static inline double nbk_pow2_of_shifted(double shifted) {
     const double shift = 6755399441055744.0;
-    const double shifted = x * NBK_INV_LN2 + shift;
-    const double k = shifted - shift;
-    const double r = (x - k * NBK_LN2_HI) - k * NBK_LN2_LO;
-    const double er = 1.0 + (r + r * r * nbk_exp_tail(r));
     uint64_t bits, shift_bits;
     memcpy(&bits, &shifted, sizeof bits);
     memcpy(&shift_bits, &shift, sizeof shift_bits);
     const uint64_t scale_bits = (bits - shift_bits + 1023u) << 52;
     double scale;
     memcpy(&scale, &scale_bits, sizeof scale);
-    return er * scale;
+    return scale;
 }
 
-/* e^x: the inline form where it applies, libm's exp beyond (overflow, underflow, infinities, NaN). */
+/* ---- Generated from the primitives' implementations (derive/numerics) ---- */
+/* sum_j c[1 + j] w^(j+1), c = exp_tail (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_exp_tail_1_13(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((0.16666666666666666 + 0.041666666666666664 * w) + (0.008333333333333333 + 0.001388888888888889 * w) * w2) + ((0.0001984126984126984 + 2.48015873015873e-05 * w) + (2.7557319223985893e-06 + 2.755731922398589e-07 * w) * w2) * w4) + ((2.505210838544172e-08 + 2.08767569878681e-09 * w) + (1.6059043836821613e-10 + 1.1470745597729725e-11 * w) * w2) * w8) * w;
+}
+
+/* sum_j c[0 + j] w^(j+1), c = digamma (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_digamma_0_10(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((0.08333333333333333 + -0.008333333333333333 * w) + (0.003968253968253968 + -0.004166666666666667 * w) * w2) + ((0.007575757575757576 + -0.021092796092796094 * w) + (0.08333333333333333 + -0.4432598039215686 * w) * w2) * w4) + (3.0539543302701198 + -26.456212121212122 * w) * w8) * w;
+}
+
+/* sum_j c[0 + j] w^(j+1), c = atanh (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_atanh_0_10(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((0.3333333333333333 + 0.2 * w) + (0.14285714285714285 + 0.1111111111111111 * w) * w2) + ((0.09090909090909091 + 0.07692307692307693 * w) + (0.06666666666666667 + 0.058823529411764705 * w) * w2) * w4) + (0.05263157894736842 + 0.047619047619047616 * w) * w8) * w;
+}
+
+/* sum_j c[1 + j] w^(j+1), c = stirling (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_stirling_1_10(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((-0.002777777777777778 + 0.0007936507936507937 * w) + (-0.0005952380952380953 + 0.0008417508417508417 * w) * w2) + ((-0.0019175269175269176 + 0.00641025641025641 * w) + (-0.029550653594771242 + 0.17964437236883057 * w) * w2) * w4) + -1.3924322169059011 * w8) * w;
+}
+
+/* sum_j c[1 + j] w^(j+1), c = digamma (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_digamma_1_10(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    return ((((-0.008333333333333333 + 0.003968253968253968 * w) + (-0.004166666666666667 + 0.007575757575757576 * w) * w2) + ((-0.021092796092796094 + 0.08333333333333333 * w) + (-0.4432598039215686 + 3.0539543302701198 * w) * w2) * w4) + -26.456212121212122 * w8) * w;
+}
+
+/* sum_j c[1 + j] w^(j+1), c = atanh (derive/series.py), by Estrin's scheme. */
+static inline double nbk_poly_atanh_1_18(double w) {
+    const double w2 = w * w;
+    const double w4 = w2 * w2;
+    const double w8 = w4 * w4;
+    const double w16 = w8 * w8;
+    return (((((0.2 + 0.14285714285714285 * w) + (0.1111111111111111 + 0.09090909090909091 * w) * w2) + ((0.07692307692307693 + 0.06666666666666667 * w) + (0.058823529411764705 + 0.05263157894736842 * w) * w2) * w4) + (((0.047619047619047616 + 0.043478260869565216 * w) + (0.04 + 0.037037037037037035 * w) * w2) + ((0.034482758620689655 + 0.03225806451612903 * w) + (0.030303030303030304 + 0.02857142857142857 * w) * w2) * w4) * w8) + 0.02702702702702703 * w16) * w;
+}
+
+/* e^x for |x| <= EXP_INLINE_UP_TO: x = k ln2 + r with |r| <= ln2/2 (k ln2_hi exact, so r is exact but for ln2_lo's
+ * rounding), e^r by its Taylor polynomial, then times 2^k, written into the exponent bits (a runtime function: k +
+ * 1023 in 2..2045, a normal power, and the product is normal too). k comes from the bits of x/ln2 + 1.5 * 2^52,
+ * which rounds x/ln2 to an integer.
+ */
+static inline double nbk_exp_inline(double x) {
+    const double shifted = x * 1.4426950408889634 + 6755399441055744.0;
+    const double k = shifted - 6755399441055744.0;
+    const double r = x - k * 0.6931471805598903 - k * 5.497923018708371e-14;
+    return (1.0 + (r + r * r * (0.5 + nbk_poly_exp_tail_1_13(r)))) * nbk_pow2_of_shifted(shifted);
+}
+
+/* The inline form where it applies, the library's exp beyond (overflow, underflow, inf, NaN). */
 static inline double nbk_exp(double x) {
-    return fabs(x) <= NBK_EXP_INLINE_UP_TO ? nbk_exp_inline(x) : exp(x);
+    if (fabs(x) <= 708.0) return nbk_exp_inline(x);
+    return exp(x);
+}
+
+/* Log of s = 1 + r corrected above 1/4. */
+static inline double nbk_log1p(double r) {
+    if ((r >= 0.25) && (r < INFINITY)) {
+        const double s = 1.0 + r;
+        return log(s) - (s - 1.0 - r) / s;
+    }
+    return log1p(r);
+}
+
+static inline double nbk_psilog_sum0(double count, double z) {
+    double acc = 0.0;
+    for (int k = 0; k < (int)count; ++k) acc += -1.0 / (z + k);
+    return acc;
+}
+
+/* psi(z) - log(z) for z > 0: the asymptotic series from ASYMPTOTIC_FROM on; below, the recurrence psi(z) = psi(z +
+ * 1) - 1/z up to z + steps, steps = ceil(ASYMPTOTIC_FROM - z), and log(z + steps) - log(z) = log1p(steps/z), so
+ * that no psi - log of size log z cancels (scipy's would lose ~45 ulps near z = 10).
+ */
+static inline double nbk_psilog(double z) {
+    if (z >= 10.0) {
+        const double w = 1.0 / (z * z);
+        return -0.5 / z - nbk_poly_digamma_0_10(w);
+    }
+    const double steps = ceil(10.0 - z);
+    const double shifted = z + steps;
+    const double w = 1.0 / (shifted * shifted);
+    return -0.5 / shifted - nbk_poly_digamma_0_10(w) + nbk_psilog_sum0(steps, z) + log1p((shifted - z) / z);
+}
+
+/* NaN below 0 (and at NaN), -inf at 0. */
+static inline double nbk_digamma(double z) {
+    if (z > 0.0) return nbk_psilog(z) + log(z);
+    if (z == 0.0) return (-INFINITY);
+    return NAN;
+}
+
+/* The series' first atanh_terms_deviance terms (enough for |t| < DEVIANCE_SERIES_BELOW). */
+static inline double nbk_atanh_tail(double w) {
+    return nbk_poly_atanh_0_10(w);
+}
+
+/* log1p(t) - t: the atanh series near 0. */
+static inline double nbk_log1pmx(double t) {
+    if (fabs(t) < 0.25) {
+        const double v = t / (2.0 + t);
+        return 2.0 * v * nbk_atanh_tail(v * v) - t * v;
+    }
+    return nbk_log1p(t) - t;
+}
+
+/* (1+t) log1p(t) - t >= 0, its limit 1 at t = -1 (0 * -inf in the direct form). */
+static inline double nbk_dev1p(double t) {
+    if (t == -1.0) return 1.0;
+    if (fabs(t) < 0.25) {
+        const double v = t / (2.0 + t);
+        return t * v + 2.0 * (1.0 + t) * v * nbk_atanh_tail(v * v);
+    }
+    return (1.0 + t) * nbk_log1p(t) - t;
+}
+
+/* Stirling's series from ASYMPTOTIC_FROM on (every derived term), log Gamma minus its approximation below. */
+static inline double nbk_stirlerr(double z) {
+    if (z >= 10.0) {
+        const double w = 1.0 / (z * z);
+        return (0.08333333333333333 + nbk_poly_stirling_1_10(w)) / z;
+    }
+    return lgamma(z) - (z - 0.5) * log(z) + z - 0.9189385332046728;
+}
+
+/* The table below TABLE_SIZE (no lgamma), Stirlerr beyond. */
+static inline double nbk_stirlerr_count(double n) {
+    if (n < 1024.0) return NBK_STIRLERR_INT[(int)n];
+    return nbk_stirlerr(n);
+}
+
+static inline double nbk_lrising1p_sum0(double count, double inv) {
+    double acc = 0.0;
+    for (int k = 1; k < (int)count; ++k) acc += (1.0 + acc) * (k * inv);
+    return acc;
+}
+
+/* A small count: log1p of the exact product's excess over 1, which grows by (1 + excess) k/z per factor; log Gamma
+ * beyond.
+ */
+static inline double nbk_lrising1p(double n, double z) {
+    if (n < 16.0) {
+        const double inv = 1.0 / z;
+        return log1p(nbk_lrising1p_sum0(n, inv));
+    }
+    return lgamma(n + z) - lgamma(z) - n * log(z);
+}
+
+/* log(n!): the table, log Gamma beyond. */
+static inline double nbk_lfact(double n) {
+    if (n < 1024.0) return NBK_LFACT[(int)n];
+    return lgamma(n + 1.0);
+}
+
+/* For z >= ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series sum_k c_k
+ * (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2. Its first term is c_1 (v - u) = c_1 n (n + 2z) u v, formed without the
+ * difference of two nearly equal numbers (which would cost log2(z/n) bits: all of them relative to the result at z
+ * ~ 1e12); the others, O(1/z^2) relative to it, as a difference. One division, q = 1/((n+z) z): u = (z q)^2, v =
+ * ((n+z) q)^2, and the products are ordered so that nothing overflows at any finite z (q underflows first).
+ */
+static inline double nbk_asymptotic_psi_tail_diff(double n, double z) {
+    const double s = n + z;
+    const double q = 1.0 / (s * z);
+    const double zq = z * q;
+    const double sq = s * q;
+    const double u = zq * zq;
+    const double v = sq * sq;
+    return 0.16666666666666666 * (n * q * ((0.5 * n + z) * q)) + (nbk_poly_digamma_1_10(v) * v - nbk_poly_digamma_1_10(u) * u);
+}
+
+/* The asymptotic series' difference from ASYMPTOTIC_FROM on (no digamma of size log z subtracted), the difference
+ * of psi - log below.
+ */
+static inline double nbk_psilogdiff(double n, double z) {
+    if (n == 0.0) return 0.0;
+    if (z >= 10.0) return n / (2.0 * z * (n + z)) + nbk_asymptotic_psi_tail_diff(n, z);
+    return nbk_psilog(n + z) - nbk_psilog(z);
+}
+
+static inline double nbk_rrecipdev_sum0(double count, double m, double z, double zm) {
+    double acc = 0.0;
+    for (int k = 0; k < (int)count; ++k) acc += (m - k) / ((z + k) * zm);
+    return acc;
+}
+
+/* The exact short sum for a small count, the digamma difference beyond. */
+static inline double nbk_rrecipdev(double n, double z, double m) {
+    const double zm = z + m;
+    if (n >= 16.0) return nbk_psilogdiff(n, z) + nbk_log1p(n / z) - n / zm;
+    return nbk_rrecipdev_sum0(n, m, z, zm);
+}
+
+/* -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3) near 0, the direct form beyond. */
+static inline double nbk_log1pmx4(double t) {
+    if (fabs(t) < 0.5) {
+        const double v = t / (2.0 + t);
+        const double w = v * v;
+        const double u = 2.0 + t;
+        const double t2 = t * t;
+        return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * w * nbk_poly_atanh_1_18(w);
+    }
+    return log1p(t) - t + 0.5 * t * t - t * t * t / 3.0;
+}
+
+/* The series' remainder directly from ASYMPTOTIC_FROM on; PsilogDiff less its leading term below. */
+static inline double nbk_psilogdiffr(double n, double z) {
+    if (n == 0.0) return 0.0;
+    if (z >= 10.0) return nbk_asymptotic_psi_tail_diff(n, z);
+    return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
+}
+
+/* log1p(a/b), log(a) - log(b) where the quotient overflows (an infinite a gives inf). */
+static inline double nbk_log1pdiv(double a, double b) {
+    const double q = a / b;
+    if ((isinf(q) && q > 0)) return log(a) - log(b);
+    return nbk_log1p(q);
+}
+
+/* z + log1p(e^-z) for z > 0, log1p(e^z) elsewhere: no e^z overflows. */
+static inline double nbk_softplus(double z) {
+    if (z > 0.0) return z + log1p(exp(-z));
+    return log1p(exp(z));
 }
 
 /* e^x over n contiguous values: the inline form on every element (SIMD where NBK_SIMD_CLONES allows), then libm's
@@ -692,92 +905,6 @@ static void nbk_exp_many(int64_t n, const double *x, double *out) {
     for (int64_t j = 0; j < n; ++j) {
         if (!(fabs(x[j]) <= NBK_EXP_INLINE_UP_TO)) out[j] = exp(x[j]);
     }
-}
-
-/* log1p(r): libm's below 1/4 (and at inf, NaN); above, log(s), s = 1 + r, less the rounding of s, c = (s - 1) - r
- * (both differences exact), over s: within about an ulp, like log1p, where glibc's log costs ~3 ns and its log1p 8 to
- * 11 (measured on x86-64, glibc 2.36). */
-static inline double nbk_log1p(double r) {
-    if (!(r >= 0.25 && r < INFINITY)) return log1p(r);
-    const double s = 1.0 + r;
-    return log(s) - ((s - 1.0) - r) / s;
-}
-
-/* sum_{j<terms} c_j w^(j+1), c_j = 1/(2j+3) (derive/series.py): log1p(t) = 2 v (1 + this), v = t/(2+t), w = v^2.
- * Unrolled (Estrin's scheme) for the two uses: the deviance forms' terms, and all but the first of the full table. */
-static inline double nbk_atanh_tail(double w) {
-    const double w2 = w * w;
-    const double w4 = w2 * w2;
-    const double w8 = w4 * w4;
-    return ((((0.3333333333333333 + 0.2 * w) + (0.14285714285714285 + 0.1111111111111111 * w) * w2) + ((0.09090909090909091 + 0.07692307692307693 * w) + (0.06666666666666667 + 0.058823529411764705 * w) * w2) * w4) + (0.05263157894736842 + 0.047619047619047616 * w) * w8) * w;
-}
-
-/* sum_{j>=1} c_j w^j, the same without its first term (which log1p(t) - t + t^2/2 - t^3/3 takes out exactly:
- * subtracting it from the full sum would leave an error of an ulp of w/3 in a sum of size w^2/5). */
-static inline double nbk_atanh_tail_rest(double w) {
-    const double w2 = w * w;
-    const double w4 = w2 * w2;
-    const double w8 = w4 * w4;
-    const double w16 = w8 * w8;
-    return (((((0.2 + 0.14285714285714285 * w) + (0.1111111111111111 + 0.09090909090909091 * w) * w2) + ((0.07692307692307693 + 0.06666666666666667 * w) + (0.058823529411764705 + 0.05263157894736842 * w) * w2) * w4) + (((0.047619047619047616 + 0.043478260869565216 * w) + (0.04 + 0.037037037037037035 * w) * w2) + ((0.034482758620689655 + 0.03225806451612903 * w) + (0.030303030303030304 + 0.02857142857142857 * w) * w2) * w4) * w8) + 0.02702702702702703 * w16) * w;
-}
-
-/* log1p(t) - t */
-static inline double nbk_log1pmx(double t) {
-    if (fabs(t) < NBK_SERIES_BELOW) {
-        const double v = t / (2.0 + t);
-        return 2.0 * v * nbk_atanh_tail(v * v) - t * v;
-    }
-    return nbk_log1p(t) - t;
-}
-
-/* (1+t) log1p(t) - t >= 0 (its limit 1 at t = -1) */
-static inline double nbk_dev1p(double t) {
-    if (t == -1.0) return 1.0;
-    if (fabs(t) < NBK_SERIES_BELOW) {
-        const double v = t / (2.0 + t);
-        return t * v + 2.0 * (1.0 + t) * v * nbk_atanh_tail(v * v);
-    }
-    return (1.0 + t) * nbk_log1p(t) - t;
-}
-
-/* sum_{k>=1} NBK_STIRLING[k] w^k, unrolled (Estrin's scheme): by Horner's rule a 10-step chain of dependent
- * multiply-adds, which the deviance form pays up to three times per element. */
-static inline double nbk_stirling_tail(double w) {
-    const double w2 = w * w;
-    const double w4 = w2 * w2;
-    const double w8 = w4 * w4;
-    return ((((-0.002777777777777778 + 0.0007936507936507937 * w) + (-0.0005952380952380953 + 0.0008417508417508417 * w) * w2) + ((-0.0019175269175269176 + 0.00641025641025641 * w) + (-0.029550653594771242 + 0.17964437236883057 * w) * w2) * w4) + -1.3924322169059011 * w8) * w;
-}
-
-/* log Gamma(z) - ((z - 1/2) log z - z + log sqrt(2 pi)) */
-static inline double nbk_stirlerr(double z) {
-    if (z >= NBK_ASYMPTOTIC_FROM) {
-        const double w = 1.0 / (z * z);
-        return (NBK_STIRLING[0] + nbk_stirling_tail(w)) / z;
-    }
-    return lgamma(z) - (z - 0.5) * log(z) + z - NBK_LOG_SQRT_2PI;
-}
-
-/* The same at a count n >= 1: the table below NBK_TABLE_SIZE (no lgamma), the series beyond. */
-static inline double nbk_stirlerr_count(double n) {
-    if (n < NBK_TABLE_SIZE) return NBK_STIRLERR_INT[(int)n];
-    return nbk_stirlerr(n);
-}
-
-/* log(n!) */
-static inline double nbk_lfact(double n) {
-    if (n < NBK_TABLE_SIZE) return NBK_LFACT[(int)n];
-    return lgamma(n + 1.0);
-}
-
-/* sum_{k<n} log1p(k/z): log1p of the exact product's excess over 1 (n a small integer). */
-static inline double nbk_lrising1p(double n, double z) {
-    if (n >= NBK_SMALL_COUNT) return lgamma(n + z) - lgamma(z) - n * log(z);
-    const double inv = 1.0 / z;
-    double excess = 0.0;
-    for (int k = 1; k < (int)n; ++k) excess += (1.0 + excess) * (k * inv);
-    return log1p(excess);
 }
 
 /* n log(m) + sum_{k<n} log1p(k/z) as the log of one product, where the product cannot overflow. */
@@ -800,64 +927,6 @@ static inline double nbk_lpowrising(double n, double m, double z) {
     return n * log(m) + nbk_lrising1p(n, z);
 }
 
-/* psi(z) - log(z) for z > 0: recurrence up to the asymptotic range, then its series. */
-static inline double nbk_psilog(double z) {
-    double shift = 0.0;
-    const double z0 = z;
-    while (z < NBK_ASYMPTOTIC_FROM) {
-        shift -= 1.0 / z;
-        z += 1.0;
-    }
-    const double w = 1.0 / (z * z);
-    double acc = 0.0;
-    for (int k = 10 - 1; k >= 0; --k) acc = (acc + NBK_DIGAMMA[k]) * w;
-    /* psi(z0) = psi(z) + shift, and log(z) - log(z0) = log1p((z - z0)/z0). */
-    return -0.5 / z - acc + shift + (z == z0 ? 0.0 : log1p((z - z0) / z0));
-}
-
-/* digamma psi(z) for z > 0 (libm has none). */
-static inline double nbk_digamma(double z) {
-    if (!(z > 0.0)) return z == 0.0 ? -INFINITY : NAN;
-    return nbk_psilog(z) + log(z);
-}
-
-/* sum_{k>=2} c_k w^(k-1), c_k = B_2k/(2k) the digamma series' coefficients (derive/series.py): its tail without the
- * first term, over w. Unrolled (Estrin's scheme): a short chain of dependent operations. */
-static inline double nbk_digamma_tail_rest(double w) {
-    const double w2 = w * w;
-    const double w4 = w2 * w2;
-    const double w8 = w4 * w4;
-    return ((((-0.008333333333333333 + 0.003968253968253968 * w) + (-0.004166666666666667 + 0.007575757575757576 * w) * w2) + ((-0.021092796092796094 + 0.08333333333333333 * w) + (-0.4432598039215686 + 3.0539543302701198 * w) * w2) * w4) + -26.456212121212122 * w8) * w;
-}
-
-/* For z >= NBK_ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series
- * sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2. Its first term is c_1 (v - u) = c_1 n (n + 2z) u v, formed without
- * the difference of two nearly equal numbers (which would cost log2(z/n) bits: all of them relative to the result at
- * z ~ 1e12); the others, O(1/z^2) relative to it, as a difference. One division, r = 1/((n+z) z): u = (z r)^2,
- * v = ((n+z) r)^2, and the products are ordered so that nothing overflows at any finite z (r underflows to 0 first). */
-static inline double nbk_asymptotic_psi_tail_diff(double n, double z) {
-    const double s = n + z, r = 1.0 / (s * z), zr = z * r, sr = s * r;
-    const double u = zr * zr, v = sr * sr;
-    return (2.0 * NBK_DIGAMMA[0]) * ((n * r) * ((0.5 * n + z) * r))
-           + (nbk_digamma_tail_rest(v) * v - nbk_digamma_tail_rest(u) * u);
-}
-
-/* psi(n+z) - psi(z) - log1p(n/z), without the cancellation of the plain difference at large z. */
-static inline double nbk_psilogdiff(double n, double z) {
-    if (n == 0.0) return 0.0;
-    if (z >= NBK_ASYMPTOTIC_FROM) return n / (2.0 * z * (n + z)) + nbk_asymptotic_psi_tail_diff(n, z);
-    return nbk_psilog(n + z) - nbk_psilog(z);
-}
-
-
-/* sum_{k<n} (m-k)/((z+k)(z+m)) = psi(n+z) - psi(z) - n/(z+m), exact short sum for small integer n. */
-static inline double nbk_rrecipdev(double n, double z, double m) {
-    const double zm = z + m;
-    if (n >= NBK_SMALL_COUNT) return nbk_psilogdiff(n, z) + nbk_log1p(n / z) - n / zm;
-    double acc = 0.0;
-    for (int k = 0; k < (int)n; ++k) acc += (m - k) / ((z + k) * zm);
-    return acc;
-}
 
 /* Error-free transformations (Knuth's TwoSum, fma's exact product) for the few differences that cancel. */
 static inline void nbk_two_sum(double a, double b, double *s, double *e) {
@@ -1301,31 +1370,6 @@ static inline double nbk_gausslogpdf(double a, double b, double x, double mu, do
     return nbk_gausslogpdf_refined(r, scale, x, mu, sigma2);
 }
 
-/* log1p(t) - t + t^2/2 - t^3/3 = O(t^4): -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3), A - w/3 summed from its
- * second term on. */
-static inline double nbk_log1pmx4(double t) {
-    if (fabs(t) < NBK_REMAINDER_SERIES_BELOW) {
-        const double v = t / (2.0 + t), w = v * v, u = 2.0 + t;
-        const double t2 = t * t;
-        return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u)
-               + 2.0 * v * w * nbk_atanh_tail_rest(w);
-    }
-    return log1p(t) - t + 0.5 * t * t - t * t * t / 3.0;
-}
-
-/* psi(n+z) - psi(z) - log1p(n/z) - n/(2 z (n+z)) */
-static inline double nbk_psilogdiffr(double n, double z) {
-    if (n == 0.0) return 0.0;
-    if (z >= NBK_ASYMPTOTIC_FROM) return nbk_asymptotic_psi_tail_diff(n, z);
-    return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
-}
-
-/* log(1 + a/b) for a, b > 0, also where a/b overflows. */
-static inline double nbk_log1pdiv(double a, double b) {
-    const double r = a / b;
-    return isinf(r) ? log(a) - log(b) : nbk_log1p(r);
-}
-
 /* 1/b for nbk_log1pdiv_prepared, computed once per gene; NaN where 1/b would not be a normal double. */
 static inline double nbk_log1pdiv_prepare(double b) {
     return (b > 1e-300 && b < 1e300) ? 1.0 / b : NAN;
@@ -1336,11 +1380,6 @@ static inline double nbk_log1pdiv_prepare(double b) {
  * which the two-pass loops check (they then use nbk_log1pdiv). */
 static inline double nbk_log1pdiv_prepared(double a, double binv) {
     return nbk_log1p(a * binv);
-}
-
-/* log(1 + e^z) without overflow. */
-static inline double nbk_softplus(double z) {
-    return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
 
 /* x is not a non-negative integer (negative, fractional or infinite); NaN is tested before. Above 2^53 every

@@ -537,7 +537,6 @@ _STIRLERR_INT = np.array([
 _LOG_SQRT_2PI = 0.9189385332046728
 _ASYMPTOTIC_FROM = 10.0
 # (z0, k): from z0 on, Stirling's series needs only its first k terms.
-_STIRLING_TERMS_FROM = ((1024.0, 3), (256.0, 4), (64.0, 5), (32.0, 6), (16.0, 8), )
 _TABLE_SIZE = 1024
 _SERIES_BELOW = 0.25
 _REMAINDER_SERIES_BELOW = 0.5
@@ -622,6 +621,12 @@ _REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 
 # -- Primitives: stable implementations of the functions in derive/primitives.py ---------------------------
+# -- Runtime: what is no expression (derive/backends/numpy/runtime/) ---------------------------------
+def _idx(mask):
+    """Positions where ``mask`` holds: gathering by index is ~10x faster than by a random boolean mask."""
+    return np.flatnonzero(mask)
+
+
 def _polyval_w(coefficients, w):
     """sum_j coefficients[j] * w^(j+1), by Horner (in place: a fresh temporary per step costs more than the step)."""
     acc = coefficients[-1] * w
@@ -631,42 +636,47 @@ def _polyval_w(coefficients, w):
     return acc
 
 
-def _log1p_series(t, terms=None):
-    """(v, A) with v = t/(2+t) and log1p(t) = 2 v (1 + A): the series part (first ``terms`` coefficients)."""
-    v = t / (2.0 + t)
-    return v, _polyval_w(_ATANH[:terms or _ATANH_DEVIANCE], v * v)
+def _select(args, regimes, otherwise, otherwise_dense):
+    """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
+    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
+    evaluated only while elements are left.
 
-
-def _atanh_tail(w):
-    """atanh(sqrt w)/sqrt w - 1 for w <= 1/49 (the AtanhTail primitive; its callers stay in that range)."""
-    return _polyval_w(_ATANH[:_ATANH_DEVIANCE], np.asarray(w, dtype=np.float64))
-
-
-def _idx(mask):
-    """Positions where ``mask`` holds: gathering by index is ~10x faster than by a random boolean mask."""
-    return np.flatnonzero(mask)
-
-
-def _near_far(t, near_form, far_form):
-    """near_form(t) where |t| < _SERIES_BELOW (a series), far_form(t) elsewhere.
-
-    Where most elements are near (the deviance form's arguments at typical counts), the series runs on all of them,
-    with no gather or scatter, and the far ones are then redone (what the series gives there, even inf or NaN, is
-    overwritten; the kernels call this under np.errstate(all="ignore")).
+    A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
+    dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
+    gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
+    np.errstate(all="ignore")).
     """
-    t = np.asarray(t, dtype=np.float64)
-    near = np.abs(t) < _SERIES_BELOW
-    if 4 * np.count_nonzero(near) >= 3 * t.size:
-        out = near_form(t)
-    else:
-        out = np.empty_like(t)
-        inside = _idx(near)
-        if inside.size:
-            out[inside] = near_form(t[inside])
-    far = _idx(~near)
-    if far.size:
-        out[far] = far_form(t[far])
+    shape, size = args[0].shape, args[0].size
+    out, free, left = None, None, size
+    for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
+        mask = free if condition is None else condition() if free is None else condition() & free
+        if mask is None:  # (the default, nothing taken before it)
+            return _own(form(*args), args)
+        taken = np.count_nonzero(mask)
+        if not taken:
+            continue
+        if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
+            out = _own(form(*args), args)
+            if taken == size:
+                return out
+        else:
+            if out is None:
+                out = np.empty(shape)
+            where = _idx(mask)
+            out.reshape(-1)[where] = form(*(a.reshape(-1)[where] for a in args))
+        left -= taken
+        if not left:
+            break
+        free = ~mask if free is None else free & ~mask
     return out
+
+
+def _own(value, args):
+    """``value`` as a float64 array of the arguments' shape that is none of them (callers write into it)."""
+    if isinstance(value, np.ndarray) and value.shape == args[0].shape and value.dtype == np.float64 and not any(
+            value is a for a in args):
+        return value
+    return np.array(np.broadcast_to(value, args[0].shape), dtype=np.float64)
 
 
 def _by_count(n, where=True):
@@ -694,97 +704,230 @@ def _sum_below(n, term, *arrays):
     return out
 
 
-def _log1pmx(t):
-    def series(t):
-        v, a = _log1p_series(t)
-        a *= 2.0
-        a -= t
-        a *= v
-        return a  # v (2 A - t)
+def _accumulate(n, lo, term, *arrays):
+    """acc = 0, then acc += term(k, acc, *arrays) for lo <= k < n, per element (counts 0 <= n < _SMALL_COUNT): a
+    generated function's short sum (derive/numerics SumBelow), on prefixes of the count-sorted elements, the same
+    additions in the same order as a loop per element."""
+    chosen, above = _by_count(n)
+    parts = [a[chosen] for a in arrays]
+    acc = np.zeros(chosen.size)
+    for k, top in enumerate(above):
+        if k >= lo:
+            acc[:top] += term(k, acc[:top], *(part[:top] for part in parts))
+    out = np.zeros(np.shape(n))
+    out[chosen] = acc
+    return out
 
-    return _near_far(t, series, lambda t: np.log1p(t) - t)
+
+# -- Generated from the primitives' implementations (derive/numerics) ----------------------------------
+def _atanh_tail(w):
+    """The series' first atanh_terms_deviance terms (enough for |t| < DEVIANCE_SERIES_BELOW)."""
+    w = np.asarray(w, dtype=np.float64)
+    return _polyval_w(_ATANH[0:10], w)
+
+
+def _log1pmx(t):
+    """log1p(t) - t: the atanh series near 0."""
+    t = np.asarray(t, dtype=np.float64)
+
+    def near(t):
+        v = t / (2.0 + t)
+        return 2.0 * v * _atanh_tail(v * v) - t * v
+
+    def far(t):
+        return np.log1p(t) - t
+
+    return _select((t,), ((lambda: np.abs(t) < 0.25, near, True),), far, False)
 
 
 def _dev1p(t):
-    def series(t):
-        v, a = _log1p_series(t)
-        a *= 2.0
-        a *= 1.0 + t
-        a += t
-        a *= v
-        return a  # v (t + 2 (1 + t) A)
+    """(1+t) log1p(t) - t >= 0, its limit 1 at t = -1 (0 * -inf in the direct form)."""
+    t = np.asarray(t, dtype=np.float64)
 
-    def direct(t):
-        out = np.log1p(t)
-        out *= 1.0 + t
-        out -= t
-        if t.min() <= -1.0:
-            out[t == -1.0] = 1.0  # the limit at t = -1 (0 * -inf above)
-        return out
+    def minus_one(t):
+        return 1.0
 
-    return _near_far(t, series, direct)
+    def near(t):
+        v = t / (2.0 + t)
+        return t * v + 2.0 * (1.0 + t) * v * _atanh_tail(v * v)
 
+    def far(t):
+        return (1.0 + t) * np.log1p(t) - t
 
-def _stirlerr_series(z, smallest=_ASYMPTOTIC_FROM):
-    """Stirling's series, with the terms the caller's bound on z needs (``smallest``, a constant of the call site:
-    a term count chosen from the data would make an element's value depend on the others in its array)."""
-    terms = next((k for start, k in _STIRLING_TERMS_FROM if smallest >= start), len(_STIRLING))
-    w = 1.0 / (z * z)
-    acc = _polyval_w(_STIRLING[1:terms], w)
-    acc += _STIRLING[0]
-    acc /= z
-    return acc
+    return _select((t,), ((lambda: t == -1.0, minus_one, False), (lambda: np.abs(t) < 0.25, near, True),), far, False)
 
 
 def _stirlerr(z):
+    """Stirling's series from ASYMPTOTIC_FROM on (every derived term), log Gamma minus its approximation below."""
     z = np.asarray(z, dtype=np.float64)
-    if z.size and z.min() >= _ASYMPTOTIC_FROM:  # (the deviance form's x + theta, x >= 16: no gather needed)
-        return _stirlerr_series(z)
-    out = np.empty_like(z)
-    big = _idx(z >= _ASYMPTOTIC_FROM)
-    out[big] = _stirlerr_series(z[big])
-    small = _idx(~(z >= _ASYMPTOTIC_FROM))
-    if small.size:
-        zs = z[small]
-        out[small] = _sc.gammaln(zs) - (zs - 0.5) * np.log(zs) + zs - _LOG_SQRT_2PI
-    return out
 
+    def series(z):
+        w = 1.0 / (z * z)
+        return (0.08333333333333333 + _polyval_w(_STIRLING[1:10], w)) / z
 
-def _table(table, n, beyond):
-    """table[n] at counts n >= 0, beyond(n) from _TABLE_SIZE on (the few such counts redone)."""
-    n = np.asarray(n, dtype=np.float64)
-    out = np.take(table, n.astype(np.intp), mode="clip")
-    if n.size and not n.max() < _TABLE_SIZE:
-        big = _idx(n >= _TABLE_SIZE)
-        out[big] = beyond(n[big])
-    return out
+    def small(z):
+        return _sc.gammaln(z) - (z - 0.5) * np.log(z) + z - 0.9189385332046728
+
+    return _select((z,), ((lambda: z >= 10.0, series, False),), small, False)
 
 
 def _stirlerr_count(n):
-    """Stirlerr at counts n >= 1: the table below _TABLE_SIZE, the series beyond."""
-    return _table(_STIRLERR_INT, n, lambda n: _stirlerr_series(n, _TABLE_SIZE))
+    """The table below TABLE_SIZE (no lgamma), Stirlerr beyond."""
+    n = np.asarray(n, dtype=np.float64)
 
+    def table(n):
+        return np.take(_STIRLERR_INT, n.astype(np.intp), mode="clip")
 
-def _lfact(n):
-    return _table(_LFACT, n, lambda n: _sc.gammaln(n + 1.0))
+    def beyond(n):
+        return _stirlerr(n)
+
+    return _select((n,), ((lambda: n < 1024.0, table, False),), beyond, False)
 
 
 def _lrising1p(n, z):
-    """sum_{k<n} log1p(k/z) for integer n < _SMALL_COUNT: log1p of the exact product's excess over 1."""
+    """A small count: log1p of the exact product's excess over 1, which grows by (1 + excess) k/z per factor; log Gamma beyond."""
     n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
-    excess = np.zeros(n.shape)
-    chosen, above = _by_count(n)
-    inv = 1.0 / z[chosen]
-    e = np.zeros_like(inv)
-    for k, top in enumerate(above[1:], 1):
-        e[:top] += (1.0 + e[:top]) * (k * inv[:top])
-    excess[chosen] = e
-    out = np.log1p(excess)
-    big = _idx(n >= _SMALL_COUNT)
-    if big.size:
-        nb, zb = n[big], z[big]
-        out[big] = _sc.gammaln(nb + zb) - _sc.gammaln(zb) - nb * np.log(zb)
-    return out
+
+    def small(n, z):
+        inv = 1.0 / z
+        return np.log1p(_accumulate(n, 1, lambda k, acc, inv: (1.0 + acc) * (k * inv), inv))
+
+    def large(n, z):
+        return _sc.gammaln(n + z) - _sc.gammaln(z) - n * np.log(z)
+
+    return _select((n, z,), ((lambda: n < 16.0, small, False),), large, False)
+
+
+def _lfact(n):
+    """log(n!): the table, log Gamma beyond."""
+    n = np.asarray(n, dtype=np.float64)
+
+    def table(n):
+        return np.take(_LFACT, n.astype(np.intp), mode="clip")
+
+    def beyond(n):
+        return _sc.gammaln(n + 1.0)
+
+    return _select((n,), ((lambda: n < 1024.0, table, False),), beyond, False)
+
+
+def _psilog(z):
+    """psi(z) - log(z) for z > 0: the asymptotic series from ASYMPTOTIC_FROM on; below, the recurrence psi(z) = psi(z + 1) - 1/z up to z + steps, steps = ceil(ASYMPTOTIC_FROM - z), and log(z + steps) - log(z) = log1p(steps/z), so that no psi - log of size log z cancels (scipy's would lose ~45 ulps near z = 10)."""
+    z = np.asarray(z, dtype=np.float64)
+
+    def series(z):
+        w = 1.0 / (z * z)
+        return -0.5 / z - _polyval_w(_DIGAMMA[0:10], w)
+
+    def recurrence(z):
+        steps = np.ceil(10.0 - z)
+        shifted = z + steps
+        w = 1.0 / (shifted * shifted)
+        return -0.5 / shifted - _polyval_w(_DIGAMMA[0:10], w) + _accumulate(steps, 0, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
+
+    return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False)
+
+
+def _asymptotic_psi_tail_diff(n, z):
+    """For z >= ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2. Its first term is c_1 (v - u) = c_1 n (n + 2z) u v, formed without the difference of two nearly equal numbers (which would cost log2(z/n) bits: all of them relative to the result at z ~ 1e12); the others, O(1/z^2) relative to it, as a difference. One division, q = 1/((n+z) z): u = (z q)^2, v = ((n+z) q)^2, and the products are ordered so that nothing overflows at any finite z (q underflows first)."""
+    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
+    s = n + z
+    q = 1.0 / (s * z)
+    zq = z * q
+    sq = s * q
+    u = zq * zq
+    v = sq * sq
+    return 0.16666666666666666 * (n * q * ((0.5 * n + z) * q)) + (_polyval_w(_DIGAMMA[1:10], v) * v - _polyval_w(_DIGAMMA[1:10], u) * u)
+
+
+def _psilogdiff(n, z):
+    """The asymptotic series' difference from ASYMPTOTIC_FROM on (no digamma of size log z subtracted), the difference of psi - log below."""
+    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
+
+    def empty(n, z):
+        return 0.0
+
+    def asymptotic(n, z):
+        return n / (2.0 * z * (n + z)) + _asymptotic_psi_tail_diff(n, z)
+
+    def recurrence(n, z):
+        return _psilog(n + z) - _psilog(z)
+
+    return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
+
+
+def _rrecipdev(n, z, m):
+    """The exact short sum for a small count, the digamma difference beyond."""
+    n, z, m = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64), np.asarray(m, dtype=np.float64))
+    zm = z + m
+
+    def large(n, z, m, zm):
+        return _psilogdiff(n, z) + np.log1p(n / z) - n / zm
+
+    def small(n, z, m, zm):
+        return _accumulate(n, 0, lambda k, acc, m, z, zm: (m - k) / ((z + k) * zm), m, z, zm)
+
+    return _select((n, z, m, zm,), ((lambda: n >= 16.0, large, False),), small, False)
+
+
+def _log1pmx4(t):
+    """-t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3) near 0, the direct form beyond."""
+    t = np.asarray(t, dtype=np.float64)
+
+    def near(t):
+        v = t / (2.0 + t)
+        w = v * v
+        u = 2.0 + t
+        t2 = t * t
+        return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * w * _polyval_w(_ATANH[1:18], w)
+
+    def far(t):
+        return np.log1p(t) - t + 0.5 * t * t - t * t * t / 3.0
+
+    return _select((t,), ((lambda: np.abs(t) < 0.5, near, False),), far, False)
+
+
+def _psilogdiffr(n, z):
+    """The series' remainder directly from ASYMPTOTIC_FROM on; PsilogDiff less its leading term below."""
+    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
+
+    def empty(n, z):
+        return 0.0
+
+    def asymptotic(n, z):
+        return _asymptotic_psi_tail_diff(n, z)
+
+    def recurrence(n, z):
+        return _psilogdiff(n, z) - n / (2.0 * z * (n + z))
+
+    return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
+
+
+def _log1pdiv(a, b):
+    """log1p(a/b), log(a) - log(b) where the quotient overflows (an infinite a gives inf)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    q = a / b
+
+    def overflow(a, b, q):
+        return np.log(a) - np.log(b)
+
+    def quotient(a, b, q):
+        return np.log1p(q)
+
+    return _select((a, b, q,), ((lambda: (q == np.inf), overflow, False),), quotient, False)
+
+
+def _softplus(z):
+    """z + log1p(e^-z) for z > 0, log1p(e^z) elsewhere: no e^z overflows."""
+    z = np.asarray(z, dtype=np.float64)
+
+    def positive(z):
+        return z + np.log1p(np.exp(-z))
+
+    def negative(z):
+        return np.log1p(np.exp(z))
+
+    return _select((z,), ((lambda: z > 0.0, positive, False),), negative, False)
 
 
 def _lpowrising(n, m, z, columns=None):
@@ -823,74 +966,6 @@ def _lpowrising(n, m, z, columns=None):
     rest = _idx(~safe & (n != 0))
     if rest.size:
         out[rest] = n[rest] * np.log(m[rest]) + _lrising1p(n[rest], z[rest])
-    return out
-
-
-def _digamma_tail(w):
-    """sum_k _DIGAMMA[k] w^(k+1): psi(z) - log z + 1/(2z) = -this at w = 1/z^2 (asymptotic range)."""
-    return _polyval_w(_DIGAMMA, w)
-
-
-def _psilog(z):
-    """psi(z) - log(z), for z > 0."""
-    z = np.asarray(z, dtype=np.float64)
-    out = np.empty_like(z)
-    big = _idx(z >= _ASYMPTOTIC_FROM)
-    zb = z[big]
-    out[big] = -0.5 / zb - _digamma_tail(1.0 / (zb * zb))
-    small = _idx(~(z >= _ASYMPTOTIC_FROM))
-    if small.size:
-        # The recurrence psi(z) = psi(z + 1) - 1/z up to the series' range, as the C backend (psi(z) - log(z) from
-        # scipy would lose up to ~45 ulps to cancellation near z = 10).
-        z0 = z[small]
-        steps = np.ceil(_ASYMPTOTIC_FROM - z0)
-        shifted = z0 + steps
-        shift = _sum_below(steps, lambda k, z: -1.0 / (z + k), z0)
-        out[small] = -0.5 / shifted - _digamma_tail(1.0 / (shifted * shifted)) + shift + np.log1p((shifted - z0) / z0)
-    return out
-
-
-def _digamma_tail_rest(w):
-    """sum_{k>=2} _DIGAMMA[k-1] w^(k-1): the digamma series' tail without its first term, over w."""
-    return _polyval_w(_DIGAMMA[1:], w)
-
-
-def _psilogdiffr(n, z):
-    """psi(n+z) - psi(z) - log1p(n/z) - n/(2 z (n+z)): the asymptotic remainder, summed directly for z >= 10.
-
-    sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2: its first term c_1 (v - u) = c_1 n (n + 2z) u v without the
-    difference of two nearly equal numbers (which would cost log2(z/n) bits), the others (O(1/z^2) relative to it) as
-    a difference; from r = 1/((n+z) z), ordered so that nothing overflows at any finite z (as the C backend)."""
-    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
-    out = np.zeros(n.shape)
-    big = _idx((z >= _ASYMPTOTIC_FROM) & (n > 0))
-    nb, zb = n[big], z[big]
-    s = nb + zb
-    r = 1.0 / (s * zb)
-    u, v = (zb * r) ** 2, (s * r) ** 2
-    out[big] = ((2.0 * _DIGAMMA[0]) * ((nb * r) * ((0.5 * nb + zb) * r))
-                + (_digamma_tail_rest(v) * v - _digamma_tail_rest(u) * u))
-    small = _idx(~(z >= _ASYMPTOTIC_FROM) & (n > 0))
-    ns, zs = n[small], z[small]
-    out[small] = _psilog(ns + zs) - _psilog(zs) - ns / (2.0 * zs * (ns + zs))
-    return out
-
-
-def _psilogdiff(n, z):
-    """psi(n+z) - psi(z) - log1p(n/z) without cancellation for large z."""
-    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
-    return _psilogdiffr(n, z) + np.where(n > 0, n / (2.0 * z * (n + z)), 0.0)
-
-
-def _rrecipdev(n, z, m):
-    """sum_{k<n} (m-k)/((z+k)(z+m)) for integer n < _SMALL_COUNT (psi-based beyond)."""
-    n, z, m = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, z, m)))
-    zm = z + m
-    out = _sum_below(n, lambda k, z, m, zm: (m - k) / ((z + k) * zm), z, m, zm)
-    big = _idx(n >= _SMALL_COUNT)
-    if big.size:
-        nb, zb = n[big], z[big]
-        out[big] = _psilogdiff(nb, zb) + np.log1p(nb / zb) - nb / zm[big]
     return out
 
 
@@ -1333,37 +1408,6 @@ def _gausslogpdf(a, b, x, mu, sigma2):
         refined = hi + lo
         out[rare] = np.where(np.isfinite(refined), refined, out[rare])
     return out
-
-
-def _log1pmx4(t):
-    t = np.asarray(t, dtype=np.float64)
-    out = np.log1p(t) - t + 0.5 * t * t - t * t * t / 3.0
-    near = _idx(np.abs(t) < _REMAINDER_SERIES_BELOW)
-    if near.size:
-        tn = t[near]
-        # A - w/3 summed from its second term on (subtracting w/3 from the full sum would leave an ulp of w/3 in a
-        # sum of size w^2/5)
-        v = tn / (2.0 + tn)
-        w, u, t2 = v * v, 2.0 + tn, tn * tn
-        rest = _polyval_w(_ATANH[1:], w)
-        out[near] = -t2 * t2 * (12.0 + 9.0 * tn + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * w * rest
-    return out
-
-
-def _log1pdiv(a, b):
-    """log(1 + a/b) for a, b > 0, also where a/b overflows."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    r = a / b
-    out = np.log1p(r)
-    if out.size and not out.max() < np.inf:  # (one reduction where nothing overflowed; NaN also looks)
-        over = _idx(np.isinf(r))  # (an infinite a gives log(a) - log(b) = inf, as log1p(inf))
-        out[over] = np.log(a[over]) - np.log(b[over])
-    return out
-
-
-def _softplus(z):
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(z > 0, z + np.log1p(np.exp(-np.abs(z))), np.log1p(np.exp(np.minimum(z, 0.0))))
 
 
 def _notcount(x):

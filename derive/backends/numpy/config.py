@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from derive.backends.base import Backend, double_literal
+from derive.backends.numpy.numerics import print_numerics
 from derive.backends.numpy.printer import numpy_code
 
 BACKEND = Backend(
@@ -16,4 +17,7 @@ BACKEND = Backend(
     local_suffix="_",
     hoist=True,
     filters={"double": double_literal("np.nan")},
+    numerics=print_numerics,
+    natives={"exp": "np.exp", "log1p": "np.log1p", "digamma": "_sc.psi"},
+    runtime_suffix=".py",
 )

@@ -1,0 +1,107 @@
+"""numpy runtime: what the generated functions call that is no expression (gathers, the regime selection, Horner's
+rule in place, short sums over k < n on prefixes of the count-sorted elements).
+
+Included verbatim, from the marker on, into generated/python/nbkernels.py (which defines _SMALL_COUNT from
+derive/series.py); importable on its own for its tests.
+"""
+
+import numpy as np
+
+_SMALL_COUNT = 16  # (the generated module's own value replaces it)
+
+# -- included from here --
+def _idx(mask):
+    """Positions where ``mask`` holds: gathering by index is ~10x faster than by a random boolean mask."""
+    return np.flatnonzero(mask)
+
+
+def _polyval_w(coefficients, w):
+    """sum_j coefficients[j] * w^(j+1), by Horner (in place: a fresh temporary per step costs more than the step)."""
+    acc = coefficients[-1] * w
+    for c in coefficients[-2::-1]:
+        acc += c
+        acc *= w
+    return acc
+
+
+def _select(args, regimes, otherwise, otherwise_dense):
+    """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
+    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
+    evaluated only while elements are left.
+
+    A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
+    dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
+    gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
+    np.errstate(all="ignore")).
+    """
+    shape, size = args[0].shape, args[0].size
+    out, free, left = None, None, size
+    for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
+        mask = free if condition is None else condition() if free is None else condition() & free
+        if mask is None:  # (the default, nothing taken before it)
+            return _own(form(*args), args)
+        taken = np.count_nonzero(mask)
+        if not taken:
+            continue
+        if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
+            out = _own(form(*args), args)
+            if taken == size:
+                return out
+        else:
+            if out is None:
+                out = np.empty(shape)
+            where = _idx(mask)
+            out.reshape(-1)[where] = form(*(a.reshape(-1)[where] for a in args))
+        left -= taken
+        if not left:
+            break
+        free = ~mask if free is None else free & ~mask
+    return out
+
+
+def _own(value, args):
+    """``value`` as a float64 array of the arguments' shape that is none of them (callers write into it)."""
+    if isinstance(value, np.ndarray) and value.shape == args[0].shape and value.dtype == np.float64 and not any(
+            value is a for a in args):
+        return value
+    return np.array(np.broadcast_to(value, args[0].shape), dtype=np.float64)
+
+
+def _by_count(n, where=True):
+    """Positions of the counts 1 <= n < _SMALL_COUNT (where ``where`` holds), largest first, and above[k], how many
+    of them exceed k, for every k some do. A loop over k < n then runs on the prefix [:above[k]] of the sorted
+    elements: its work is the sum of the counts, with one gather per input. One stable sort of bytes (a radix sort)
+    orders them."""
+    chosen = _idx(where & (n >= 1) & (n < _SMALL_COUNT))
+    counts = n[chosen].astype(np.int8)
+    chosen = chosen[np.argsort(-counts, kind="stable")]
+    at_least = np.bincount(counts, minlength=_SMALL_COUNT)[::-1].cumsum()[::-1]
+    return chosen, [int(c) for c in at_least[1:] if c]  # (non-increasing: the non-zero ones come first)
+
+
+def _sum_below(n, term, *arrays):
+    """sum_{k<n} term(k, *arrays) per element, for counts 0 <= n < _SMALL_COUNT: on prefixes of the count-sorted
+    elements (_by_count), the same terms added in the same order as a loop over every element, with none skipped."""
+    chosen, above = _by_count(n)
+    parts = [a[chosen] for a in arrays]
+    total = np.zeros(chosen.size, dtype=np.result_type(*arrays))
+    for k, top in enumerate(above):
+        total[:top] += term(k, *(part[:top] for part in parts))
+    out = np.zeros(np.shape(n), dtype=total.dtype)
+    out[chosen] = total
+    return out
+
+
+def _accumulate(n, lo, term, *arrays):
+    """acc = 0, then acc += term(k, acc, *arrays) for lo <= k < n, per element (counts 0 <= n < _SMALL_COUNT): a
+    generated function's short sum (derive/numerics SumBelow), on prefixes of the count-sorted elements, the same
+    additions in the same order as a loop per element."""
+    chosen, above = _by_count(n)
+    parts = [a[chosen] for a in arrays]
+    acc = np.zeros(chosen.size)
+    for k, top in enumerate(above):
+        if k >= lo:
+            acc[:top] += term(k, acc[:top], *(part[:top] for part in parts))
+    out = np.zeros(np.shape(n))
+    out[chosen] = acc
+    return out

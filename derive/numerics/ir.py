@@ -1,0 +1,305 @@
+"""The implementation language: ordered arithmetic, polynomials, table lookups, and functions made of regimes.
+
+SymPy's ``Add`` and ``Mul`` sort and flatten their arguments (even with ``evaluate=False``), which is right for
+algebra and wrong for floating point, where ``(a * b) * c`` and ``a * (b * c)`` round differently. Implementations are
+therefore built from binary nodes that keep their operands in order (:class:`Plus`, :class:`Minus`, :class:`Times`,
+:class:`Over`, :class:`Negate`), through the wrapper :class:`F` whose Python operators build them. Each node has an
+exact meaning (:func:`plain`, for proofs and for evaluating at high precision), and every printer writes it with
+the fewest parentheses that keep the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+class OrderedBase(sp.Function):
+    """A binary (or unary) floating-point operation whose operands keep their order."""
+
+    #: Python's operator precedence of the node (used by every printer to decide on parentheses).
+    precedence: int = 0
+    symbol: str = ""
+
+    def plain(self) -> sp.Expr:
+        raise NotImplementedError
+
+
+class Plus(OrderedBase):
+    nargs, precedence, symbol = 2, 1, "+"
+
+    def plain(self) -> sp.Expr:
+        return self.args[0] + self.args[1]
+
+
+class Minus(OrderedBase):
+    nargs, precedence, symbol = 2, 1, "-"
+
+    def plain(self) -> sp.Expr:
+        return self.args[0] - self.args[1]
+
+
+class Times(OrderedBase):
+    nargs, precedence, symbol = 2, 2, "*"
+
+    def plain(self) -> sp.Expr:
+        return self.args[0] * self.args[1]
+
+
+class Over(OrderedBase):
+    nargs, precedence, symbol = 2, 2, "/"
+
+    def plain(self) -> sp.Expr:
+        return self.args[0] / self.args[1]
+
+
+class Negate(OrderedBase):
+    nargs, precedence, symbol = 1, 3, "-"
+
+    def plain(self) -> sp.Expr:
+        return -self.args[0]
+
+
+def operand(printed: str, node: sp.Basic, parent: int, right: bool) -> str:
+    """``printed`` (the text of ``node``) as an operand of an operation of precedence ``parent``: in parentheses
+    where it binds more loosely, and on the right also where it binds as tightly (``a - (b - c)``, ``a * (b * c)``)."""
+    own = node.precedence if isinstance(node, OrderedBase) else 4
+    if own < parent or (right and own == parent):
+        return f"({printed})"
+    return printed
+
+
+def infix(node: OrderedBase, print_arg: Callable[[sp.Basic], str]) -> str:
+    """The text of an ordered node, its operands printed by ``print_arg`` (the backend's printer)."""
+    if isinstance(node, Negate):
+        return f"-{operand(print_arg(node.args[0]), node.args[0], node.precedence, True)}"
+    left, right = node.args
+    return (f"{operand(print_arg(left), left, node.precedence, False)} {node.symbol} "
+            f"{operand(print_arg(right), right, node.precedence, True)}")
+
+
+def _expr(value: F | sp.Basic | float | int) -> sp.Basic:
+    if isinstance(value, F):
+        return value.expr
+    if isinstance(value, float):
+        return sp.Float(value)
+    return sp.sympify(value)
+
+
+class F:
+    """An expression under construction whose operators build ordered nodes: ``F(a) * b * c`` is ``(a * b) * c``.
+
+    Comparisons build SymPy relationals (conditions of regimes); ``F.expr`` is the finished SymPy expression.
+    """
+
+    __slots__ = ("expr",)
+
+    def __init__(self, value: F | sp.Basic | float | int):
+        self.expr = _expr(value)
+
+    def __add__(self, other): return F(Plus(self.expr, _expr(other)))
+    def __radd__(self, other): return F(Plus(_expr(other), self.expr))
+    def __sub__(self, other): return F(Minus(self.expr, _expr(other)))
+    def __rsub__(self, other): return F(Minus(_expr(other), self.expr))
+    def __mul__(self, other): return F(Times(self.expr, _expr(other)))
+    def __rmul__(self, other): return F(Times(_expr(other), self.expr))
+    def __truediv__(self, other): return F(Over(self.expr, _expr(other)))
+    def __rtruediv__(self, other): return F(Over(_expr(other), self.expr))
+    def __neg__(self): return F(Negate(self.expr))
+    def __abs__(self): return F(sp.Abs(self.expr, evaluate=False))
+    def __lt__(self, other): return sp.StrictLessThan(self.expr, _expr(other), evaluate=False)
+    def __le__(self, other): return sp.LessThan(self.expr, _expr(other), evaluate=False)
+    def __gt__(self, other): return sp.StrictGreaterThan(self.expr, _expr(other), evaluate=False)
+    def __ge__(self, other): return sp.GreaterThan(self.expr, _expr(other), evaluate=False)
+
+    def eq(self, other) -> sp.Basic:
+        return sp.Eq(self.expr, _expr(other), evaluate=False)
+
+
+def apply(function: Callable[..., sp.Basic], *args: F | sp.Basic | float) -> F:
+    """``function`` (a SymPy function class, or a primitive) of ordered arguments."""
+    return F(function(*(_expr(a) for a in args), evaluate=False))
+
+
+class Libm(sp.Function):
+    """A function the target's standard library provides (C's libm, numpy's ufuncs): the name says which.
+
+    Kernels print SymPy's ``exp`` as the generated file's own e^x; an implementation that means the library's
+    writes ``libm("exp", x)``."""
+
+    @property
+    def name(self) -> str:
+        return str(self.args[0])
+
+    def plain(self) -> sp.Expr:
+        args = self.args[1:]
+        return {"exp": sp.exp, "log": sp.log, "log1p": lambda a: sp.log(1 + a), "lgamma": sp.loggamma,
+                "fabs": sp.Abs, "ceil": sp.ceiling}[self.name](*args)
+
+
+def libm(name: str, *args: F | sp.Basic | float) -> F:
+    return F(Libm(sp.Symbol(name), *(_expr(a) for a in args)))
+
+
+class Polynomial(sp.Function):
+    """sum_j c[start + j] var^(j+1) for j < stop - start, c the coefficient table ``table`` (derive/series.py).
+
+    A node of its own so that each backend writes it its way: Estrin's scheme in C (a short chain of dependent
+    operations), Horner's rule in place in numpy (fewest temporaries)."""
+
+    @property
+    def table(self) -> str:
+        return str(self.args[1])
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return int(self.args[2]), int(self.args[3])
+
+
+def polynomial(var: F | sp.Basic, table: str, start: int, stop: int) -> F:
+    return F(Polynomial(_expr(var), sp.Symbol(table), sp.Integer(start), sp.Integer(stop)))
+
+
+class Lookup(sp.Function):
+    """table[index] for an integer-valued index below the table's size (a count)."""
+
+    @property
+    def table(self) -> str:
+        return str(self.args[0])
+
+
+def lookup(table: str, index: F | sp.Basic) -> F:
+    return F(Lookup(sp.Symbol(table), _expr(index)))
+
+
+@dataclass(frozen=True)
+class Regime:
+    """``value`` where ``condition`` holds (and no earlier regime's), after ``lets`` (name, value) in order."""
+
+    condition: sp.Basic
+    value: sp.Basic
+    lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
+    #: Numpy hint: the common case, cheap and finite almost everywhere, so it may run on every element first (the
+    #: others are then overwritten) instead of gathering its elements.
+    dense: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A generated function: parameters, lets computed for every element, regimes tried in order, a default."""
+
+    name: str
+    params: tuple[sp.Symbol, ...]
+    default: sp.Basic
+    regimes: tuple[Regime, ...] = ()
+    lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
+    doc: str = ""
+    #: The regime that the default is (for the numpy hint, as Regime.dense), and what it is called there.
+    default_dense: bool = False
+    default_name: str = "otherwise"
+    #: Lets computed only where the default applies.
+    default_lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
+    #: The other generated functions (not primitives) that this one calls (:func:`call`): printed before it.
+    helpers: tuple[Function, ...] = ()
+
+
+def regime(condition: sp.Basic, value: F | sp.Basic, lets: dict | None = None, dense: bool = False,
+           name: str = "") -> Regime:
+    pairs = tuple((_expr(s), _expr(v)) for s, v in (lets or {}).items())
+    return Regime(condition, _expr(value), pairs, dense, name)
+
+
+def function(name: str, params: str, default: Callable[..., F], doc: str = "", *,
+             regimes: Callable[..., list[Regime]] | None = None, lets: Callable[..., dict] | None = None,
+             default_dense: bool = False, default_name: str = "otherwise",
+             helpers: tuple[Function, ...] = (), default_lets: dict | None = None) -> Function:
+    """A Function from builders that take the parameters (then the lets) as ordered values:
+    ``function("square", "t", lambda t: t * t)``. Symbols carry no assumptions, so that no condition is folded."""
+    symbols = sp.symbols(params, seq=True)
+    ordered = [F(s) for s in symbols]
+    let_items = tuple((sp.Symbol(n), _expr(v)) for n, v in (lets(*ordered) if lets else {}).items())
+    let_values = [F(s) for s, _ in let_items]
+    return Function(name, tuple(symbols), _expr(default(*ordered, *let_values)),
+                    tuple(regimes(*ordered, *let_values)) if regimes else (), let_items, doc,
+                    default_dense, default_name,
+                    tuple((_expr(k), _expr(v)) for k, v in (default_lets or {}).items()), helpers)
+
+
+def let_symbols(*names: str) -> list[F]:
+    """Ordered values standing for a regime's lets (declare them, then use them in the regime's value)."""
+    return [F(sp.Symbol(n)) for n in names]
+
+
+class Call(sp.Function):
+    """A call of another generated function (a helper that is not a primitive), by name."""
+
+    @property
+    def callee(self) -> str:
+        return str(self.args[0])
+
+
+def call(fn: Function, *args: F | sp.Basic | float) -> F:
+    return F(Call(sp.Symbol(fn.name), *(_expr(a) for a in args)))
+
+
+def plain(expr: sp.Basic) -> sp.Basic:
+    """The expression in ordinary SymPy arithmetic (for evaluating at high precision): ordered nodes and library
+    calls replaced by what they mean."""
+    return sp.sympify(expr).replace(lambda e: isinstance(e, (OrderedBase, Libm)), lambda e: e.plain())
+
+
+def walk(expr: sp.Basic) -> Iterator[sp.Basic]:
+    yield from sp.preorder_traversal(expr)
+
+
+def expressions(fn: Function) -> Iterator[sp.Basic]:
+    """Every expression in ``fn``: lets, conditions, regime lets and values, the default."""
+    for _, value in fn.lets:
+        yield value
+    for r in fn.regimes:
+        yield r.condition
+        for _, value in r.lets:
+            yield value
+        yield r.value
+    for _, value in fn.default_lets:
+        yield value
+    yield fn.default
+
+
+class Runtime(sp.Function):
+    """A call of a runtime function (derive/backends/<name>/runtime/): code that is no expression (bit
+    manipulation, error-free arithmetic, short loops), written once per backend under the same name."""
+
+    @property
+    def callee(self) -> str:
+        return str(self.args[0])
+
+
+def runtime(name: str, *args: F | sp.Basic | float) -> F:
+    return F(Runtime(sp.Symbol(name), *(_expr(a) for a in args)))
+
+
+class SumBelow(sp.Function):
+    """acc = 0, then acc = acc + term for k = lo, lo + 1, ..., count - 1: a short sum over k < n whose term may read
+    the running sum (the excess of a product over 1: acc + (1 + acc) k/z). The count is a small integer (below
+    SMALL_COUNT: the regime that uses it says so), k an integer. C prints a loop, numpy a loop over k on prefixes of
+    the count-sorted elements (its runtime's _accumulate): the same additions in the same order."""
+
+    @property
+    def parts(self) -> tuple[sp.Symbol, sp.Symbol, sp.Basic, int, sp.Basic]:
+        acc, k, term, lo, count = self.args
+        return acc, k, term, int(lo), count
+
+    def free(self) -> list[sp.Symbol]:
+        """The variables the term reads besides the running sum and k, in a fixed order."""
+        acc, k, term, _, _ = self.parts
+        return sorted(term.free_symbols - {acc, k}, key=lambda s: s.name)
+
+
+def sum_below(count: F | sp.Basic, term: Callable[[F, F], F], lo: int = 0) -> F:
+    """``SumBelow`` from ``term(k, acc)``, a builder of the term from the ordered values k and the running sum."""
+    acc, k = sp.Symbol("acc"), sp.Symbol("k")
+    return F(SumBelow(acc, k, _expr(term(F(k), F(acc))), sp.Integer(lo), _expr(count)))
