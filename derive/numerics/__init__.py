@@ -7,3 +7,5 @@ that each backend writes in its own form (Estrin in C, Horner in numpy) and tabl
 ``numerics.py`` prints these; what cannot be an expression lives in a small runtime per backend
 (``derive/backends/<name>/runtime/``).
 """
+
+from derive.numerics import runtime as _runtime  # noqa: F401  (declares the runtime functions)

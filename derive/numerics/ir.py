@@ -14,6 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.logic.boolalg import BooleanFunction
+
+
+class Name(sp.Symbol):
+    """A name an implementation refers to that is not a value: a runtime or library function, a table (so that the
+    variables an expression reads are its free symbols that are no Name)."""
 
 
 class OrderedBase(sp.Function):
@@ -140,7 +146,7 @@ class Libm(sp.Function):
 
 
 def libm(name: str, *args: F | sp.Basic | float) -> F:
-    return F(Libm(sp.Symbol(name), *(_expr(a) for a in args)))
+    return F(Libm(Name(name), *(_expr(a) for a in args)))
 
 
 class Polynomial(sp.Function):
@@ -159,7 +165,7 @@ class Polynomial(sp.Function):
 
 
 def polynomial(var: F | sp.Basic, table: str, start: int, stop: int) -> F:
-    return F(Polynomial(_expr(var), sp.Symbol(table), sp.Integer(start), sp.Integer(stop)))
+    return F(Polynomial(_expr(var), Name(table), sp.Integer(start), sp.Integer(stop)))
 
 
 class Lookup(sp.Function):
@@ -171,7 +177,13 @@ class Lookup(sp.Function):
 
 
 def lookup(table: str, index: F | sp.Basic) -> F:
-    return F(Lookup(sp.Symbol(table), _expr(index)))
+    return F(Lookup(Name(table), _expr(index)))
+
+
+#: Value types: a double (float in float32 kernels), a double-double pair (hi, lo), the x87 long double.
+REAL, PAIR, WIDE = "real", "pair", "wide"
+#: Coefficient tables held in long double (their values are not doubles).
+WIDE_TABLES = frozenset({"ld_atanh", "ld_digamma"})
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,21 @@ class Function:
     default_lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
     #: The other generated functions (not primitives) that this one calls (:func:`call`): printed before it.
     helpers: tuple[Function, ...] = ()
+    #: Parameter types (default: all REAL) and the result's.
+    param_types: tuple[str, ...] = ()
+    result: str = REAL
+    #: Rarely entered (a refinement): C keeps it out of line, so that inlining it does not cost the common path.
+    cold: bool = False
+
+    def type_of_param(self, index: int) -> str:
+        return self.param_types[index] if self.param_types else REAL
+
+    def types(self) -> dict[str, str]:
+        """The type of every name the function binds: parameters, then lets in order (inferred from their values)."""
+        env = {str(s): self.type_of_param(i) for i, s in enumerate(self.params)}
+        for symbol, value in (*self.lets, *(let for r in self.regimes for let in r.lets), *self.default_lets):
+            env[str(symbol)] = type_of(value, env)
+        return env
 
 
 def regime(condition: sp.Basic, value: F | sp.Basic, lets: dict | None = None, dense: bool = False,
@@ -215,7 +242,8 @@ def regime(condition: sp.Basic, value: F | sp.Basic, lets: dict | None = None, d
 def function(name: str, params: str, default: Callable[..., F], doc: str = "", *,
              regimes: Callable[..., list[Regime]] | None = None, lets: Callable[..., dict] | None = None,
              default_dense: bool = False, default_name: str = "otherwise",
-             helpers: tuple[Function, ...] = (), default_lets: dict | None = None) -> Function:
+             helpers: tuple[Function, ...] = (), default_lets: dict | None = None,
+             types: dict[str, str] | None = None, result: str = REAL, cold: bool = False) -> Function:
     """A Function from builders that take the parameters (then the lets) as ordered values:
     ``function("square", "t", lambda t: t * t)``. Symbols carry no assumptions, so that no condition is folded."""
     symbols = sp.symbols(params, seq=True)
@@ -225,7 +253,8 @@ def function(name: str, params: str, default: Callable[..., F], doc: str = "", *
     return Function(name, tuple(symbols), _expr(default(*ordered, *let_values)),
                     tuple(regimes(*ordered, *let_values)) if regimes else (), let_items, doc,
                     default_dense, default_name,
-                    tuple((_expr(k), _expr(v)) for k, v in (default_lets or {}).items()), helpers)
+                    tuple((_expr(k), _expr(v)) for k, v in (default_lets or {}).items()), helpers,
+                    tuple((types or {}).get(str(s), REAL) for s in symbols), result, cold)
 
 
 def let_symbols(*names: str) -> list[F]:
@@ -241,8 +270,17 @@ class Call(sp.Function):
         return str(self.args[0])
 
 
+    @property
+    def result(self) -> str:
+        return str(self.args[1])
+
+    @property
+    def arguments(self) -> tuple[sp.Basic, ...]:
+        return self.args[2:]
+
+
 def call(fn: Function, *args: F | sp.Basic | float) -> F:
-    return F(Call(sp.Symbol(fn.name), *(_expr(a) for a in args)))
+    return F(Call(Name(fn.name), Name(fn.result), *(_expr(a) for a in args)))
 
 
 def plain(expr: sp.Basic) -> sp.Basic:
@@ -278,8 +316,121 @@ class Runtime(sp.Function):
         return str(self.args[0])
 
 
+    @property
+    def arguments(self) -> tuple[sp.Basic, ...]:
+        return self.args[1:]
+
+
+@dataclass(frozen=True)
+class RuntimeFunction:
+    """A runtime function's signature: every backend's runtime defines it under this name (tests check)."""
+
+    name: str
+    params: tuple[str, ...]
+    result: str
+    doc: str
+
+
+#: The runtime functions implementations may call, by name (derive/numerics/runtime.py declares them).
+RUNTIME: dict[str, RuntimeFunction] = {}
+
+
+def declare(name: str, params: str, result: str, doc: str) -> None:
+    """Declare a runtime function: ``params`` its parameter types separated by spaces (real, pair, wide, table,
+    int)."""
+    if name in RUNTIME:
+        raise ValueError(f"runtime function {name!r} declared twice")
+    RUNTIME[name] = RuntimeFunction(name, tuple(params.split()), result, doc)
+
+
 def runtime(name: str, *args: F | sp.Basic | float) -> F:
-    return F(Runtime(sp.Symbol(name), *(_expr(a) for a in args)))
+    declared = RUNTIME.get(name)
+    if declared is None:
+        raise KeyError(f"no runtime function {name!r} (declare it in derive/numerics/runtime.py)")
+    if len(args) != len(declared.params):
+        raise TypeError(f"runtime {name} takes {len(declared.params)} arguments, got {len(args)}")
+    return F(Runtime(Name(name), *(_expr(a) for a in args)))
+
+
+class TableArg(sp.Function):
+    """A coefficient table passed whole to a runtime function (its generated name in each backend)."""
+
+    @property
+    def table(self) -> str:
+        return str(self.args[0])
+
+
+def table(name: str) -> F:
+    return F(TableArg(Name(name)))
+
+
+class Hi(sp.Function):
+    """The leading double of a pair."""
+
+
+class Lo(sp.Function):
+    """The trailing double of a pair."""
+
+
+class ToWide(sp.Function):
+    """A double widened to long double (exact)."""
+
+
+class ToReal(sp.Function):
+    """A long double rounded to double."""
+
+
+class LongDoubleStage(BooleanFunction):
+    """True where the platform's long double is x87 extended precision (a cheap first refinement stage)."""
+
+    nargs = 0
+
+
+def hi(value: F) -> F:
+    return F(Hi(_expr(value)))
+
+
+def lo(value: F) -> F:
+    return F(Lo(_expr(value)))
+
+
+def wide(value: F | sp.Basic | float) -> F:
+    return F(ToWide(_expr(value)))
+
+
+def narrow(value: F | sp.Basic) -> F:
+    return F(ToReal(_expr(value)))
+
+
+def type_of(expr: sp.Basic, env: dict[str, str]) -> str:
+    """The value type of an implementation expression, given the types of the names it reads."""
+    if isinstance(expr, sp.Symbol):
+        return env.get(expr.name, REAL)
+    if isinstance(expr, (Hi, Lo, ToReal, Lookup)):
+        return REAL
+    if isinstance(expr, ToWide):
+        return WIDE
+    if isinstance(expr, Runtime):
+        return RUNTIME[expr.callee].result
+    if isinstance(expr, Call):
+        return expr.result
+    if isinstance(expr, Polynomial):
+        return WIDE if expr.table in WIDE_TABLES else type_of(expr.args[0], env)
+    if isinstance(expr, SumBelow):
+        return type_of(expr.args[2], env)
+    if isinstance(expr, PairConstant):
+        return PAIR
+    if isinstance(expr, WideConstant):
+        return WIDE
+    if isinstance(expr, Select):
+        return type_of(expr.args[1], env)
+    if isinstance(expr, (OrderedBase, Libm, sp.Abs)):
+        operands = expr.args[1:] if isinstance(expr, Libm) else expr.args
+        kinds = {type_of(a, env) for a in operands}
+        if PAIR in kinds:
+            raise TypeError(f"plain arithmetic on a pair: {expr} (use the runtime's dd_* functions)")
+        return WIDE if WIDE in kinds else REAL
+    return REAL
 
 
 class SumBelow(sp.Function):
@@ -290,16 +441,97 @@ class SumBelow(sp.Function):
 
     @property
     def parts(self) -> tuple[sp.Symbol, sp.Symbol, sp.Basic, int, sp.Basic]:
-        acc, k, term, lo, count = self.args
+        acc, k, term, lo, count, _, _ = self.args
         return acc, k, term, int(lo), count
+
+    @property
+    def bound(self) -> int:
+        """The counts are below this (numpy sorts them into this many prefixes)."""
+        return int(self.args[6])
+
+    @property
+    def add(self) -> str:
+        """The runtime function that accumulates a pair-valued term."""
+        return str(self.args[5])
 
     def free(self) -> list[sp.Symbol]:
         """The variables the term reads besides the running sum and k, in a fixed order."""
         acc, k, term, _, _ = self.parts
-        return sorted(term.free_symbols - {acc, k}, key=lambda s: s.name)
+        return sorted((s for s in term.free_symbols - {acc, k} if not isinstance(s, Name)), key=lambda s: s.name)
 
 
-def sum_below(count: F | sp.Basic, term: Callable[[F, F], F], lo: int = 0) -> F:
-    """``SumBelow`` from ``term(k, acc)``, a builder of the term from the ordered values k and the running sum."""
+def sum_below(count: F | sp.Basic, term: Callable[[F, F], F], lo: int = 0, add: str = "dd_add",
+              bound: int = 16) -> F:
+    """``SumBelow`` from ``term(k, acc)``, a builder of the term from the ordered values k and the running sum. A
+    pair-valued term is accumulated by the runtime's ``add`` (dd_add, or dd_add_plain where nothing cancels). The
+    count is below ``bound`` wherever the sum is used (SMALL_COUNT for counts; the callers that sum more say so)."""
     acc, k = sp.Symbol("acc"), sp.Symbol("k")
-    return F(SumBelow(acc, k, _expr(term(F(k), F(acc))), sp.Integer(lo), _expr(count)))
+    value = term(F(k), F(acc))
+    node = SumBelow(acc, k, _expr(value), sp.Integer(lo), _expr(count), Name(add), sp.Integer(bound))
+    return D(node) if isinstance(value, D) else F(node)
+
+
+class D(F):
+    """A double-double value under construction: its operators call the runtime's error-free arithmetic (dd_add,
+    dd_sub, dd_mul, dd_div, dd_neg), so that a refinement reads like the formula it computes."""
+
+    __slots__ = ()
+
+    def __add__(self, other): return D(runtime("dd_add", self, other))
+    def __sub__(self, other): return D(runtime("dd_sub", self, other))
+    def __mul__(self, other): return D(runtime("dd_mul", self, other))
+    def __truediv__(self, other): return D(runtime("dd_div", self, other))
+    def __neg__(self): return D(runtime("dd_neg", self))
+
+    @property
+    def hi(self) -> F:
+        return hi(self)
+
+    @property
+    def lo(self) -> F:
+        return lo(self)
+
+
+def dd(name: str, *args: F | sp.Basic | float) -> D:
+    """A runtime pair function's value as a D."""
+    return D(runtime(name, *args))
+
+
+class PairConstant(sp.Function):
+    """A pair (hi, lo) of double literals (a double-double constant from derive/series.py)."""
+
+
+def pair_constant(value: tuple[float, float]) -> D:
+    return D(PairConstant(sp.Float(value[0]), sp.Float(value[1])))
+
+
+class WideConstant(sp.Function):
+    """A long double constant of the generated file, by name (its value is no double)."""
+
+    @property
+    def constant(self) -> str:
+        return str(self.args[0])
+
+
+def wide_constant(name: str) -> F:
+    return F(WideConstant(Name(name)))
+
+
+class Select(sp.Function):
+    """``a`` where ``condition`` holds, else ``b``, elementwise, both evaluated (C's ?:, numpy's where)."""
+
+
+def select(condition: sp.Basic, a: F | sp.Basic | float, b: F | sp.Basic | float) -> F:
+    kind = D if isinstance(a, D) else F
+    return kind(Select(condition, _expr(a), _expr(b)))
+
+
+class IsFinite(BooleanFunction):
+    """True where the argument is finite (not NaN, not infinite)."""
+
+    nargs = 1
+
+
+def unless(condition: sp.Basic) -> sp.Basic:
+    """The negation, kept as a negation: !(a < b) is true at NaN, where SymPy's a >= b would not be."""
+    return sp.Not(condition, evaluate=False)

@@ -611,15 +611,23 @@ static const double NBK_DD_LOG_TABLE[47][4] = {
 #define NBK_DD_2PI_HI 6.283185307179586
 #define NBK_DD_2PI_LO 2.4492935982947064e-16
 #define NBK_DD_ASYMPTOTIC_FROM 16.0
-/* Long-double coefficients (x87 extended precision, 64-bit mantissa), derived by SymPy (25 digits). */
+#define NBK_DD_ATANH_SIZE 8
+#define NBK_DD_ATANH_EXACT 3
+#define NBK_DD_DIGAMMA_SIZE 20
+#define NBK_DD_DIGAMMA_EXACT 7
+#define NBK_DD_PSIR_SIZE 27
+#define NBK_DD_PSIR_EXACT 9
+/* Long-double coefficients (x87 extended precision, 64-bit mantissa), derived by SymPy (25 digits).
+ * Where long double is double (MSVC, some ARM ABIs) or IEEE quad done in software (aarch64 Linux: slower than
+ * double-double) the stage is off (its code is then dead) and the refinements go to double-double directly. */
 #if LDBL_MANT_DIG == 64
 #define NBK_LONG_DOUBLE_STAGE 1
-static const long double NBK_LD_ATANH[12] = {3.3333333333333333333333333e-1L, 2.0000000000000000000000000e-1L, 1.4285714285714285714285714e-1L, 1.1111111111111111111111111e-1L, 9.0909090909090909090909091e-2L, 7.6923076923076923076923077e-2L, 6.6666666666666666666666667e-2L, 5.8823529411764705882352941e-2L, 5.2631578947368421052631579e-2L, 4.7619047619047619047619048e-2L, 4.3478260869565217391304348e-2L, 4.0000000000000000000000000e-2L};
-static const long double NBK_LD_2PI = 6.2831853071795864769252868e+0L;
-static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, -8.3333333333333333333333333e-3L, 3.9682539682539682539682540e-3L, -4.1666666666666666666666667e-3L, 7.5757575757575757575757576e-3L, -2.1092796092796092796092796e-2L, 8.3333333333333333333333333e-2L, -4.4325980392156862745098039e-1L, 3.0539543302701197438039543e+0L, -2.6456212121212121212121212e+1L, 2.8146014492753623188405797e+2L, -3.6075105463980463980463980e+3L, 5.4827583333333333333333333e+4L, -9.7493682385057471264367816e+5L, 2.0052695796688078946143462e+7L};
 #else
 #define NBK_LONG_DOUBLE_STAGE 0
 #endif
+static const long double NBK_LD_ATANH[12] = {3.3333333333333333333333333e-1L, 2.0000000000000000000000000e-1L, 1.4285714285714285714285714e-1L, 1.1111111111111111111111111e-1L, 9.0909090909090909090909091e-2L, 7.6923076923076923076923077e-2L, 6.6666666666666666666666667e-2L, 5.8823529411764705882352941e-2L, 5.2631578947368421052631579e-2L, 4.7619047619047619047619048e-2L, 4.3478260869565217391304348e-2L, 4.0000000000000000000000000e-2L};
+static const long double NBK_LD_2PI = 6.2831853071795864769252868e+0L;
+static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, -8.3333333333333333333333333e-3L, 3.9682539682539682539682540e-3L, -4.1666666666666666666666667e-3L, 7.5757575757575757575757576e-3L, -2.1092796092796092796092796e-2L, 8.3333333333333333333333333e-2L, -4.4325980392156862745098039e-1L, 3.0539543302701197438039543e+0L, -2.6456212121212121212121212e+1L, 2.8146014492753623188405797e+2L, -3.6075105463980463980463980e+3L, 5.4827583333333333333333333e+4L, -9.7493682385057471264367816e+5L, 2.0052695796688078946143462e+7L};
 #define NBK_REFINE_BELOW 0.0625
 #define NBK_REFINE_BELOW_SMALL_COUNT 0.03125
 #define NBK_REFINE_BELOW_GAUSSIAN 0.03125
@@ -640,9 +648,221 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 #define NBK_RARE
 #endif
 
-/* ---- Primitives: stable implementations of the functions in derive/primitives.py ------------------------- */
-
 /* ---- Runtime: what is no expression (derive/backends/c/runtime/) ---- */
+/* Double-double arithmetic (derive/numerics/runtime.py declares it): value = hi + lo, |lo| <= ulp(hi)/2, about
+ * 2^-104 relative per operation, for the rare inputs where a kernel's double-precision parts cancel. Only IEEE double
+ * arithmetic (exact products by Dekker's split, not fma(), which -std=c99 on x86-64 calls through libm): the same
+ * result on every platform, whatever its long double. Products overflow in the split beyond ~1e300: a non-finite
+ * refinement is discarded. The elementary functions below use the generated tables (NBK_DD_*). */
+/* Error-free transformations (Knuth's TwoSum, fma's exact product) for the few differences that cancel. */
+static inline void nbk_two_sum(double a, double b, double *s, double *e) {
+    *s = a + b;
+    const double bb = *s - a;
+    *e = (a - (*s - bb)) + (b - bb);
+}
+
+typedef struct { double hi, lo; } nbk_dd;
+
+/* a b = p + e exactly (Dekker): a and b split into 26-bit halves whose products are exact. */
+static inline nbk_dd nbk_dd_prod(double a, double b) {
+    const double ca = 134217729.0 * a, cb = 134217729.0 * b;
+    const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
+    nbk_dd r;
+    r.hi = a * b;
+    r.lo = ((ah * bh - r.hi) + ah * bl + al * bh) + al * bl;
+    return r;
+}
+
+static inline nbk_dd nbk_dd_fast(double a, double b) { /* |a| >= |b| */
+    nbk_dd r;
+    r.hi = a + b;
+    r.lo = b - (r.hi - a);
+    return r;
+}
+
+static inline nbk_dd nbk_dd_of(double a) {
+    nbk_dd r = {a, 0.0};
+    return r;
+}
+
+static inline nbk_dd nbk_dd_sum(double a, double b) { /* exact a + b */
+    nbk_dd r;
+    nbk_two_sum(a, b, &r.hi, &r.lo);
+    return r;
+}
+
+static inline nbk_dd nbk_dd_add(nbk_dd a, nbk_dd b) {
+    double s, e, t, f;
+    nbk_two_sum(a.hi, b.hi, &s, &e);
+    nbk_two_sum(a.lo, b.lo, &t, &f);
+    e += t;
+    const nbk_dd u = nbk_dd_fast(s, e);
+    return nbk_dd_fast(u.hi, u.lo + f);
+}
+
+/* a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two. */
+static inline nbk_dd nbk_dd_add_plain(nbk_dd a, nbk_dd b) {
+    double s, e;
+    nbk_two_sum(a.hi, b.hi, &s, &e);
+    return nbk_dd_fast(s, e + (a.lo + b.lo));
+}
+
+static inline nbk_dd nbk_dd_neg(nbk_dd a) {
+    nbk_dd r = {-a.hi, -a.lo};
+    return r;
+}
+
+static inline nbk_dd nbk_dd_sub(nbk_dd a, nbk_dd b) { return nbk_dd_add(a, nbk_dd_neg(b)); }
+
+static inline nbk_dd nbk_dd_mul(nbk_dd a, nbk_dd b) {
+    const nbk_dd p = nbk_dd_prod(a.hi, b.hi);
+    return nbk_dd_fast(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
+}
+
+/* a b renormalised by a full TwoSum (the low parts' products may be as large as the high part's error). */
+static inline nbk_dd nbk_dd_mul_sum(nbk_dd a, nbk_dd b) {
+    const nbk_dd p = nbk_dd_prod(a.hi, b.hi);
+    return nbk_dd_sum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
+}
+
+/* a c, exact for a power of 2 c. */
+static inline nbk_dd nbk_dd_scale(nbk_dd a, double c) {
+    nbk_dd r = {c * a.hi, c * a.lo};
+    return r;
+}
+
+/* hi + lo, rounded to a double. */
+static inline double nbk_dd_value(nbk_dd a) { return a.hi + a.lo; }
+
+/* a / b to about 2^-104: three double quotients, each from the exact remainder of the previous ones. */
+static inline nbk_dd nbk_dd_div(nbk_dd a, nbk_dd b) {
+    const double q1 = a.hi / b.hi;
+    nbk_dd r = nbk_dd_sub(a, nbk_dd_mul(b, nbk_dd_of(q1)));
+    const double q2 = r.hi / b.hi;
+    r = nbk_dd_sub(r, nbk_dd_mul(b, nbk_dd_of(q2)));
+    const double q3 = r.hi / b.hi;
+    return nbk_dd_add(nbk_dd_fast(q1, q2), nbk_dd_of(q3));
+}
+
+/* 1 / b: q = 1/b.hi, and the remainder 1 - q b (exact for the b.hi part) gives the correction. */
+static inline nbk_dd nbk_dd_recip(nbk_dd b) {
+    const double q = 1.0 / b.hi;
+    const nbk_dd p = nbk_dd_prod(q, b.hi);
+    const double remainder = ((1.0 - p.hi) - p.lo) - q * b.lo;
+    return nbk_dd_fast(q, remainder * q);
+}
+
+/* How many terms of a series sum_j c[j] x^(j+1) (times j+1 when `weighted`) a double-double sum needs, the first
+ * `first` always: *used those down to NBK_TAIL_DD of `lead`, *exact those down to NBK_DD_EXACT_ABOVE of it (the rest
+ * are summed in double precision). */
+static inline void nbk_dd_terms(const double (*c)[2], int n, int first, int weighted, double x, double lead,
+                                int *used, int *exact) {
+    int k = first, e = first;
+    for (double size = x; k < n && (weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_TAIL_DD * lead; size *= x) {
+        if ((weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_DD_EXACT_ABOVE * lead) e = k + 1;
+        ++k;
+    }
+    *used = k;
+    *exact = e;
+}
+
+/* sum_{j<n} c[j] w^(j+1) by Horner, relative to a leading term `lead`: terms below 2^-110 lead are left out,
+ * those below 2^-56 lead (from index `exact` on at the largest w, derive/series.py; fewer at smaller w) are summed in
+ * double precision, the others in double-double. */
+static inline nbk_dd nbk_dd_series(nbk_dd w, const double (*c)[2], int n, int exact, double lead) {
+    int used, exact_here;
+    nbk_dd_terms(c, n, 0, 0, w.hi, lead, &used, &exact_here);
+    if (exact_here > exact) exact_here = exact;
+    double tail = 0.0;
+    for (int j = used - 1; j >= exact_here; --j) tail = (tail + c[j][0]) * w.hi;
+    nbk_dd acc = nbk_dd_of(tail);
+    for (int j = exact_here - 1; j >= 0; --j) {
+        const nbk_dd cj = {c[j][0], c[j][1]};
+        acc = nbk_dd_mul(nbk_dd_add_plain(cj, acc), w); /* |acc| <= |c[j]| w / (1 - w): no cancellation */
+    }
+    return acc;
+}
+
+/* sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to
+ * about 2^-106 of `lead`, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be
+ * tiny). */
+static inline nbk_dd nbk_dd_atanh_tail(nbk_dd w, double lead) {
+    return nbk_dd_series(w, NBK_DD_ATANH, NBK_DD_ATANH_SIZE, NBK_DD_ATANH_EXACT, lead);
+}
+
+/* The table point i nearest to 1 + t: c = 1 + i/NBK_DD_LOG_STEPS is exact. */
+static inline int nbk_dd_log_point(double t) {
+    const double steps = t * NBK_DD_LOG_STEPS;
+    return (int)(steps + (steps >= 0.0 ? 0.5 : -0.5));
+}
+
+/* log(y), y > 0: y = 2^e m with m in [1/sqrt 2, sqrt 2), m = c (1+v)/(1-v) with c the nearest table point, and
+ * log((1+v)/(1-v)) = 2 atanh(v) by its series (|v| < 0.006: a few terms). */
+static nbk_dd nbk_dd_log(nbk_dd y) {
+    int e;
+    frexp(y.hi, &e);
+    if (ldexp(y.hi, -e) < 0.70710678118654752) e -= 1;
+    const nbk_dd m = {ldexp(y.hi, -e), ldexp(y.lo, -e)};
+    const int i = nbk_dd_log_point(m.hi - 1.0);
+    const double c = 1.0 + i / NBK_DD_LOG_STEPS;
+    const nbk_dd v = nbk_dd_div(nbk_dd_add(m, nbk_dd_of(-c)), nbk_dd_add(m, nbk_dd_of(c)));
+    const nbk_dd two_v = {2.0 * v.hi, 2.0 * v.lo};
+    const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
+    const nbk_dd table = {log_c[0], log_c[1]}, ln2 = {NBK_DD_LN2_HI, NBK_DD_LN2_LO};
+    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 1.0);
+    const nbk_dd log_m = nbk_dd_add(table, nbk_dd_add(two_v, nbk_dd_mul(two_v, tail)));
+    return nbk_dd_add(nbk_dd_mul(ln2, nbk_dd_of((double)e)), log_m);
+}
+
+/* log(1 + t) - t for |t| < NBK_SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t, and
+ * v = (t - d)/(2 + t + d), it is log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), and
+ * 2 v - (t - d) = -v (t + d): no cancelling leading terms (the tail is summed to 2^-106 of (t + d)/2, not of 1: near
+ * t = 0 it is ~t/6 of it). */
+static nbk_dd nbk_dd_log1pmx_series(nbk_dd t) {
+    const int i = nbk_dd_log_point(t.hi);
+    const double d = i / NBK_DD_LOG_STEPS;
+    const nbk_dd t_plus_d = nbk_dd_add(t, nbk_dd_of(d));
+    const nbk_dd v = nbk_dd_div(nbk_dd_add(t, nbk_dd_of(-d)), nbk_dd_add(t_plus_d, nbk_dd_of(2.0)));
+    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 0.5 * fabs(t_plus_d.hi));
+    const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
+    const nbk_dd table = {log_c[2], log_c[3]};
+    return nbk_dd_add(table, nbk_dd_mul(v, nbk_dd_sub(nbk_dd_add(tail, tail), t_plus_d)));
+}
+
+/* psi(z) - log(z) for z >= NBK_DD_ASYMPTOTIC_FROM, by the asymptotic series. */
+static nbk_dd nbk_dd_psilog_series(nbk_dd z) {
+    const nbk_dd inv = nbk_dd_recip(z);
+    const nbk_dd acc = nbk_dd_series(nbk_dd_mul(inv, inv), NBK_DD_DIGAMMA, NBK_DD_DIGAMMA_SIZE,
+                                     NBK_DD_DIGAMMA_EXACT, 0.5 * inv.hi);
+    const nbk_dd half = {0.5 * inv.hi, 0.5 * inv.lo};
+    return nbk_dd_neg(nbk_dd_add(half, acc));
+}
+
+/* sum_k c_k (p^k - q^k)/(p - q), c_k = NBK_DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/NBK_DD_ASYMPTOTIC_FROM^2:
+ * Horner's scheme for A_k = c_k + p A_(k+1) and, alongside, for the divided difference D_k = A_(k+1) + q D_(k+1) (D_0
+ * is the result). Every step adds a term far below the one it is added to: nothing cancels. Terms whose bound k |c_k|
+ * p^(k-1) is below 2^-110 of c_1 are left out, those below 2^-56 of it (from index `exact` on at the largest p,
+ * derive/series.py) summed in double precision. */
+static nbk_dd nbk_dd_psir_divided(nbk_dd p, nbk_dd q) {
+    const int n = NBK_DD_PSIR_SIZE;
+    int used, exact;
+    nbk_dd_terms(NBK_DD_PSIR, n, 1, 1, p.hi, NBK_DD_PSIR[0][0], &used, &exact);
+    if (exact > NBK_DD_PSIR_EXACT) exact = NBK_DD_PSIR_EXACT;
+    double a_tail = 0.0, d_tail = 0.0;
+    for (int j = used - 1; j >= exact; --j) {
+        d_tail = a_tail + q.hi * d_tail;
+        a_tail = NBK_DD_PSIR[j][0] + p.hi * a_tail;
+    }
+    nbk_dd a = nbk_dd_of(a_tail), d = nbk_dd_of(d_tail);
+    for (int j = exact - 1; j >= 0; --j) {
+        const nbk_dd c = {NBK_DD_PSIR[j][0], NBK_DD_PSIR[j][1]};
+        d = nbk_dd_add_plain(a, nbk_dd_mul(q, d));
+        a = nbk_dd_add_plain(c, nbk_dd_mul(p, a));
+    }
+    return nbk_dd_add_plain(a, nbk_dd_mul(q, d));
+}
+
+
 /* 2^k for the k that x/ln2 + 1.5 * 2^52 = shifted was rounded to (nbk_exp_inline): the integer sits in the low bits of
  * shifted, and k + 1023 shifted into the exponent field is the power (normal for |k| <= 1022). Bit manipulation,
  * not an expression: a runtime function. */
@@ -658,7 +878,7 @@ static inline double nbk_pow2_of_shifted(double shifted) {
 }
 
 /* ---- Generated from the primitives' implementations (derive/numerics) ---- */
-/* sum_j c[1 + j] w^(j+1), c = exp_tail (derive/series.py), by Estrin's scheme. */
+/* sum_j c[1 + j] w^(j+1), c = exp_tail (derive/series.py). */
 static inline double nbk_poly_exp_tail_1_13(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -666,7 +886,7 @@ static inline double nbk_poly_exp_tail_1_13(double w) {
     return ((((0.16666666666666666 + 0.041666666666666664 * w) + (0.008333333333333333 + 0.001388888888888889 * w) * w2) + ((0.0001984126984126984 + 2.48015873015873e-05 * w) + (2.7557319223985893e-06 + 2.755731922398589e-07 * w) * w2) * w4) + ((2.505210838544172e-08 + 2.08767569878681e-09 * w) + (1.6059043836821613e-10 + 1.1470745597729725e-11 * w) * w2) * w8) * w;
 }
 
-/* sum_j c[0 + j] w^(j+1), c = digamma (derive/series.py), by Estrin's scheme. */
+/* sum_j c[0 + j] w^(j+1), c = digamma (derive/series.py). */
 static inline double nbk_poly_digamma_0_10(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -674,7 +894,7 @@ static inline double nbk_poly_digamma_0_10(double w) {
     return ((((0.08333333333333333 + -0.008333333333333333 * w) + (0.003968253968253968 + -0.004166666666666667 * w) * w2) + ((0.007575757575757576 + -0.021092796092796094 * w) + (0.08333333333333333 + -0.4432598039215686 * w) * w2) * w4) + (3.0539543302701198 + -26.456212121212122 * w) * w8) * w;
 }
 
-/* sum_j c[0 + j] w^(j+1), c = atanh (derive/series.py), by Estrin's scheme. */
+/* sum_j c[0 + j] w^(j+1), c = atanh (derive/series.py). */
 static inline double nbk_poly_atanh_0_10(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -682,7 +902,7 @@ static inline double nbk_poly_atanh_0_10(double w) {
     return ((((0.3333333333333333 + 0.2 * w) + (0.14285714285714285 + 0.1111111111111111 * w) * w2) + ((0.09090909090909091 + 0.07692307692307693 * w) + (0.06666666666666667 + 0.058823529411764705 * w) * w2) * w4) + (0.05263157894736842 + 0.047619047619047616 * w) * w8) * w;
 }
 
-/* sum_j c[1 + j] w^(j+1), c = stirling (derive/series.py), by Estrin's scheme. */
+/* sum_j c[1 + j] w^(j+1), c = stirling (derive/series.py). */
 static inline double nbk_poly_stirling_1_10(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -690,7 +910,7 @@ static inline double nbk_poly_stirling_1_10(double w) {
     return ((((-0.002777777777777778 + 0.0007936507936507937 * w) + (-0.0005952380952380953 + 0.0008417508417508417 * w) * w2) + ((-0.0019175269175269176 + 0.00641025641025641 * w) + (-0.029550653594771242 + 0.17964437236883057 * w) * w2) * w4) + -1.3924322169059011 * w8) * w;
 }
 
-/* sum_j c[1 + j] w^(j+1), c = digamma (derive/series.py), by Estrin's scheme. */
+/* sum_j c[1 + j] w^(j+1), c = digamma (derive/series.py). */
 static inline double nbk_poly_digamma_1_10(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
@@ -698,13 +918,27 @@ static inline double nbk_poly_digamma_1_10(double w) {
     return ((((-0.008333333333333333 + 0.003968253968253968 * w) + (-0.004166666666666667 + 0.007575757575757576 * w) * w2) + ((-0.021092796092796094 + 0.08333333333333333 * w) + (-0.4432598039215686 + 3.0539543302701198 * w) * w2) * w4) + -26.456212121212122 * w8) * w;
 }
 
-/* sum_j c[1 + j] w^(j+1), c = atanh (derive/series.py), by Estrin's scheme. */
+/* sum_j c[1 + j] w^(j+1), c = atanh (derive/series.py). */
 static inline double nbk_poly_atanh_1_18(double w) {
     const double w2 = w * w;
     const double w4 = w2 * w2;
     const double w8 = w4 * w4;
     const double w16 = w8 * w8;
     return (((((0.2 + 0.14285714285714285 * w) + (0.1111111111111111 + 0.09090909090909091 * w) * w2) + ((0.07692307692307693 + 0.06666666666666667 * w) + (0.058823529411764705 + 0.05263157894736842 * w) * w2) * w4) + (((0.047619047619047616 + 0.043478260869565216 * w) + (0.04 + 0.037037037037037035 * w) * w2) + ((0.034482758620689655 + 0.03225806451612903 * w) + (0.030303030303030304 + 0.02857142857142857 * w) * w2) * w4) * w8) + 0.02702702702702703 * w16) * w;
+}
+
+/* sum_j c[0 + j] w^(j+1), c = ld_atanh (derive/series.py). */
+static inline long double nbk_poly_ld_atanh_0_12(long double w) {
+    long double acc = 0.0L;
+    for (int j = 11; j >= 0; --j) acc = (acc + NBK_LD_ATANH[j]) * w;
+    return acc;
+}
+
+/* sum_j c[0 + j] w^(j+1), c = ld_digamma (derive/series.py). */
+static inline long double nbk_poly_ld_digamma_0_15(long double w) {
+    long double acc = 0.0L;
+    for (int j = 14; j >= 0; --j) acc = (acc + NBK_LD_DIGAMMA[j]) * w;
+    return acc;
 }
 
 /* e^x for |x| <= EXP_INLINE_UP_TO: x = k ln2 + r with |r| <= ln2/2 (k ln2_hi exact, so r is exact but for ln2_lo's
@@ -862,6 +1096,66 @@ static inline double nbk_rrecipdev(double n, double z, double m) {
     return nbk_rrecipdev_sum0(n, m, z, zm);
 }
 
+/* GradThetaLead for LEAD_EXPANDED_FROM < theta <= LEAD_FROM_SERIES, its numerator with theta's powers taken out of
+ * every term (checked against the definition by SymPy in tests/test_near_zero.py): 3 (x - d^2) theta^3 + e2
+ * theta^2 + e1 theta + e0, e2 = 9 x mu - 3 d^2 (x + mu) + 2 d^3, e1 = x (9 mu^2 - 3 d^2 mu + 2 d^3), e0 = 3 x
+ * mu^3, by Horner's scheme in double-double. x - d^2 is formed before theta^3 multiplies it (exactly where d is a
+ * double), and each e_k from x, mu and d alone: nothing of size x theta^3 cancels, and the result keeps ~2^-104 of
+ * the terms that remain.
+ */
+static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double theta) {
+    const nbk_dd d = nbk_dd_sum(x, -mu);
+    const nbk_dd x_dd = nbk_dd_of(x);
+    const nbk_dd mu_dd = nbk_dd_of(mu);
+    const nbk_dd t = nbk_dd_of(theta);
+    const nbk_dd d2 = nbk_dd_mul(d, d);
+    const nbk_dd d3 = nbk_dd_mul(d2, d);
+    const nbk_dd mu2 = nbk_dd_prod(mu, mu);
+    const nbk_dd two_d3 = nbk_dd_scale(d3, 2.0);
+    const nbk_dd three = nbk_dd_of(3.0);
+    const nbk_dd nine = nbk_dd_of(9.0);
+    const nbk_dd e3 = nbk_dd_mul(three, nbk_dd_sub(x_dd, d2));
+    const nbk_dd e2 = nbk_dd_add(nbk_dd_sub(nbk_dd_mul(nine, nbk_dd_prod(x, mu)), nbk_dd_mul(three, nbk_dd_mul(d2, nbk_dd_sum(x, mu)))), two_d3);
+    const nbk_dd e1 = nbk_dd_mul(x_dd, nbk_dd_add(nbk_dd_sub(nbk_dd_mul(nine, mu2), nbk_dd_mul(three, nbk_dd_mul(d2, mu_dd))), two_d3));
+    const nbk_dd e0 = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(3.0 * x), mu2), mu_dd);
+    const nbk_dd n1 = nbk_dd_add(nbk_dd_mul(e3, t), e2);
+    const nbk_dd n2 = nbk_dd_add(nbk_dd_mul(n1, t), e1);
+    const nbk_dd n3 = nbk_dd_add(nbk_dd_mul(n2, t), e0);
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const nbk_dd den = nbk_dd_mul(nbk_dd_mul(nbk_dd_mul(t, nbk_dd_sum(x, theta)), nbk_dd_mul(b, b)), b);
+    const nbk_dd g = nbk_dd_div(n3, nbk_dd_mul(nbk_dd_of(6.0), den));
+    return nbk_dd_value(g);
+}
+
+/* x/(2 theta a) - s^2/2 + s^3/3 with a = x + theta, b = theta + mu, d = x - mu, s = d/b: the numerator 3 x b^3 - 3
+ * d^2 theta a b + 2 d^3 theta a over 6 theta a b^3, in double-double. Its terms are ~3 x theta^3, and it keeps
+ * ~2^-104 of them: beyond LEAD_EXPANDED_FROM, where that is not enough near the gradient's zero (and at x = d^2
+ * exactly, where the theta^3 terms vanish), the expanded form, and beyond LEAD_FROM_SERIES its series.
+ */
+static inline double nbk_gradthetalead(double x, double mu, double theta) {
+    if (theta > 1e+50) {
+        const nbk_dd d = nbk_dd_sum(x, -mu);
+        const nbk_dd d2 = nbk_dd_mul_sum(d, d);
+        const nbk_dd s = nbk_dd_sum(x, -d2.hi);
+        const double c3 = x * (d2.hi - 0.5 * x) - d2.hi * d.hi * 0.6666666666666666;
+        return (s.hi + (s.lo - d2.lo) + 2.0 * c3 / theta) / theta / (2.0 * theta);
+    }
+    if (theta > 140737488355328.0) return nbk_gradthetalead_expanded(x, mu, theta);
+    const nbk_dd d = nbk_dd_sum(x, -mu);
+    const nbk_dd a = nbk_dd_sum(x, theta);
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const nbk_dd d2 = nbk_dd_mul_sum(d, d);
+    const nbk_dd d3 = nbk_dd_mul_sum(d2, d);
+    const nbk_dd b3 = nbk_dd_mul_sum(nbk_dd_mul_sum(b, b), b);
+    const nbk_dd t = nbk_dd_mul_sum(a, nbk_dd_of(theta));
+    const nbk_dd p1 = nbk_dd_mul_sum(b3, nbk_dd_of(3.0 * x));
+    const nbk_dd p2 = nbk_dd_mul_sum(nbk_dd_mul_sum(nbk_dd_mul_sum(d2, t), b), nbk_dd_of(3.0));
+    const nbk_dd p3 = nbk_dd_scale(nbk_dd_mul_sum(d3, t), 2.0);
+    const nbk_dd s = nbk_dd_sum(p1.hi, -p2.hi);
+    const nbk_dd e = nbk_dd_sum(s.hi, p3.hi);
+    return (e.hi + (e.lo + s.lo + (p1.lo - p2.lo + p3.lo))) / (6.0 * t.hi * b3.hi);
+}
+
 /* -t^4 (12 + 9t + 2t^2)/(6 (2+t)^3) + 2 v (A - w/3) near 0, the direct form beyond. */
 static inline double nbk_log1pmx4(double t) {
     if (fabs(t) < 0.5) {
@@ -879,6 +1173,182 @@ static inline double nbk_psilogdiffr(double n, double z) {
     if (n == 0.0) return 0.0;
     if (z >= 10.0) return nbk_asymptotic_psi_tail_diff(n, z);
     return nbk_psilogdiff(n, z) - n / (2.0 * z * (n + z));
+}
+
+/* log1p(t) - t in long double given t and 1 + t: the atanh series near 0, the log beyond. */
+static inline long double nbk_ld_log1pmx(long double t, long double one_plus_t) {
+    if (fabsl(t) < 0.25) {
+        const long double v = t / (2.0 + t);
+        const long double w = v * v;
+        return v * (2.0 * nbk_poly_ld_atanh_0_12(w) - t);
+    }
+    return logl(one_plus_t) - t;
+}
+
+static inline long double nbk_ld_psilog_sum0(double count, long double z) {
+    long double acc = 0.0;
+    for (int k = 0; k < (int)count; ++k) acc += -1.0 / (z + k);
+    return acc;
+}
+
+/* psi(z) - log(z) in long double: as the double _psilog, with the long double series. */
+static inline long double nbk_ld_psilog(long double z) {
+    if (z >= 10.0) {
+        const long double w = 1.0 / (z * z);
+        return -0.5 / z - nbk_poly_ld_digamma_0_15(w);
+    }
+    const long double steps = ceill(10.0 - z);
+    const long double shifted = z + steps;
+    const long double w = 1.0 / (shifted * shifted);
+    return -0.5 / shifted - nbk_poly_ld_digamma_0_15(w) + nbk_ld_psilog_sum0(steps, z) + log1pl((shifted - z) / z);
+}
+
+static inline long double nbk_scoretheta_ld_sum0(double count, long double b, double mu, double theta) {
+    long double acc = 0.0;
+    for (int k = 0; k < (int)count; ++k) acc += ((long double)mu - k) / (((long double)theta + k) * b);
+    return acc;
+}
+
+/* The theta-score's two parts (as the double forms) in long double. */
+static inline long double nbk_scoretheta_ld(double x, double mu, double theta) {
+    const long double b = (long double)theta + mu;
+    if (x < 16.0) return nbk_scoretheta_ld_sum0(x, b, mu, theta) + nbk_ld_log1pmx(-(long double)mu / b, (long double)theta / b);
+    return nbk_ld_psilog((long double)x + theta) - nbk_ld_psilog((long double)theta) + nbk_ld_log1pmx(((long double)x - mu) / b, ((long double)x + theta) / b);
+}
+
+static inline nbk_dd nbk_scoretheta_small_dd_sum0(double count, nbk_dd b, double mu, double theta) {
+    nbk_dd acc = {0.0, 0.0};
+    for (int k = 0; k < (int)count; ++k) acc = nbk_dd_add(acc, nbk_dd_div(nbk_dd_sum(mu, -k), nbk_dd_mul(nbk_dd_sum(theta, k), b)));
+    return acc;
+}
+
+/* RisingRecipDev + Log1pmx(-mu/(theta+mu)) in double-double, for small counts. */
+static NBK_RARE nbk_dd nbk_scoretheta_small_dd(double x, double mu, double theta) {
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const nbk_dd total = nbk_scoretheta_small_dd_sum0(x, b, mu, theta);
+    const nbk_dd t = nbk_dd_neg(nbk_dd_div(nbk_dd_of(mu), b));
+    if (fabs(t.hi) < 0.25) return nbk_dd_add(total, nbk_dd_log1pmx_series(t));
+    return nbk_dd_sub(nbk_dd_add(total, nbk_dd_log(nbk_dd_div(nbk_dd_of(theta), b))), t);
+}
+
+/* The theta-score for theta >= DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR +
+ * Log1pmx(s), s = (x-mu)/(theta+mu): psi(x+theta) - psi(theta) - log1p(x/theta) is the first two (the digamma
+ * series' 1/(2z) terms, and the difference of its remaining terms sum_k c_k (theta^-2k - (x+theta)^-2k) = (p - q)
+ * dd_psir_divided(p, q), p - q = x (x + 2 theta) p q), and log1p(x/theta) - log1p(mu/theta) = log1p(s) with the
+ * rest. No digamma or logarithm of size log(theta) is formed, so nothing cancels but the final sum, at any theta
+ * (the products stay finite up to theta ~ 1e154; beyond, a NaN result makes the caller keep its double value).
+ */
+static NBK_RARE nbk_dd nbk_scoretheta_split_dd(double x, double mu, double theta) {
+    const nbk_dd a = nbk_dd_sum(x, theta);
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const nbk_dd theta_a = nbk_dd_mul(nbk_dd_of(theta), a);
+    const nbk_dd lead = nbk_dd_div(nbk_dd_of(x), nbk_dd_add(theta_a, theta_a));
+    const nbk_dd p = nbk_dd_recip(nbk_dd_prod(theta, theta));
+    const nbk_dd q = nbk_dd_recip(nbk_dd_mul(a, a));
+    const nbk_dd spread = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(x), nbk_dd_sum(x, 2.0 * theta)), p);
+    const nbk_dd remainder = nbk_dd_mul(nbk_dd_mul(spread, q), nbk_dd_psir_divided(p, q));
+    const nbk_dd s = nbk_dd_div(nbk_dd_sum(x, -mu), b);
+    const nbk_dd psi_part = nbk_dd_add_plain(lead, remainder);
+    if (fabs(s.hi) < 0.25) return nbk_dd_add(psi_part, nbk_dd_log1pmx_series(s));
+    return nbk_dd_sub(nbk_dd_add(psi_part, nbk_dd_log(nbk_dd_div(a, b))), s);
+}
+
+static inline nbk_dd nbk_scoretheta_shifted_dd_sum0(double count, double theta) {
+    nbk_dd acc = {0.0, 0.0};
+    for (int k = 0; k < (int)count; ++k) acc = nbk_dd_add_plain(acc, nbk_dd_recip(nbk_dd_sum(theta, k)));
+    return acc;
+}
+
+/* PsilogDiff + Log1pmx(s) in double-double for theta below DD_ASYMPTOTIC_FROM: psi(theta) taken to the series'
+ * range by psi(theta) = psi(theta + K) - sum_{k<K} 1/(theta + k), K = ceil(DD_ASYMPTOTIC_FROM - theta), and the
+ * logarithms of both parts merged into one.
+ */
+static NBK_RARE nbk_dd nbk_scoretheta_shifted_dd(double x, double mu, double theta) {
+    const nbk_dd b = nbk_dd_sum(theta, mu);
+    const double steps = ceil(16.0 - theta);
+    const nbk_dd shifted = nbk_dd_sum(theta, steps);
+    const nbk_dd recurrence = nbk_scoretheta_shifted_dd_sum0(steps, theta);
+    const nbk_dd xt = nbk_dd_sum(x, theta);
+    const nbk_dd s = nbk_dd_div(nbk_dd_sum(x, -mu), b);
+    const nbk_dd total = nbk_dd_add(recurrence, nbk_dd_sub(nbk_dd_psilog_series(xt), nbk_dd_psilog_series(shifted)));
+    if (fabs(s.hi) < 0.25) return nbk_dd_sub(nbk_dd_add(total, nbk_dd_log1pmx_series(s)), nbk_dd_log(nbk_dd_div(shifted, nbk_dd_of(theta))));
+    return nbk_dd_sub(nbk_dd_add(total, nbk_dd_log(nbk_dd_div(nbk_dd_mul(xt, nbk_dd_of(theta)), nbk_dd_mul(b, shifted)))), s);
+}
+
+/* The theta-score psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) in double-double, from the
+ * same two parts as the double-precision forms: RisingRecipDev + Log1pmx for small counts, PsilogDiff + Log1pmx(s)
+ * beyond (for theta in the series' range in the split form, which does not subtract two digammas' series of size
+ * 1/(2 theta): that would lose log2(theta/x) bits).
+ */
+static NBK_RARE nbk_dd nbk_scoretheta_dd(double x, double mu, double theta) {
+    if (x < 16.0) return nbk_scoretheta_small_dd(x, mu, theta);
+    if (theta >= 16.0) return nbk_scoretheta_split_dd(x, mu, theta);
+    return nbk_scoretheta_shifted_dd(x, mu, theta);
+}
+
+/* The same two parts in x87 long double, which carry 2^-11 of the double errors: enough unless they cancel that
+ * much more; else in double-double (or where there is no x87 long double). Double-double needs only double
+ * arithmetic: the same on every platform.
+ */
+static NBK_RARE double nbk_scoretheta_refined(double r, double scale, double below, double x, double mu, double theta) {
+    const long double ld = nbk_scoretheta_ld(x, mu, theta);
+    if ((NBK_LONG_DOUBLE_STAGE) && (isfinite((double)ld)) && (fabsl(ld) >= below * 0.00048828125 * scale)) return (double)ld;
+    const double refined = nbk_dd_value(nbk_scoretheta_dd(x, mu, theta));
+    return ((isfinite(refined)) ? refined : r);
+}
+
+/* a + b, unless they cancel so far that the parts' own errors (up to ~12 and ~30 ulps of |a| + |b|,
+ * derive/series.py) could exceed the goal; then the refinement (also NaN and inf are returned as a + b).
+ */
+static inline double nbk_scoretheta(double a, double b, double x, double mu, double theta) {
+    const double r = a + b;
+    const double scale = fabs(a) + fabs(b);
+    const double below = ((x < 16.0) ? 0.03125 : 0.0625);
+    if (!(fabs(r) < below * scale)) return r;
+    return nbk_scoretheta_refined(r, scale, below, x, mu, theta);
+}
+
+/* The score in double-double, from the split form for theta >= DD_ASYMPTOTIC_FROM (its precision does not depend
+ * on theta) and as ScoreTheta's below; a non-finite refinement keeps the double value.
+ */
+static NBK_RARE double nbk_scorethetaasym_refined(double r, double x, double mu, double theta) {
+    const double refined = nbk_dd_value(((theta >= 16.0) ? nbk_scoretheta_split_dd(x, mu, theta) : nbk_scoretheta_dd(x, mu, theta)));
+    return ((isfinite(refined)) ? refined : r);
+}
+
+/* a + b + c, unless they cancel so far that the parts' errors could exceed the goal (|a + b + c| <
+ * REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); then the score in double-double. No long-double stage: a long double
+ * recomputation of these parts would need its own expanded forms, and the refinement is rare (~1e-4 of NB-
+ * distributed inputs) and costs ~0.5 us.
+ */
+static inline double nbk_scorethetaasym(double a, double b, double c, double x, double mu, double theta) {
+    const double r = a + b + c;
+    const double scale = fabs(a) + fabs(b) + fabs(c);
+    if (!(fabs(r) < 0.015625 * scale)) return r;
+    return nbk_scorethetaasym_refined(r, x, mu, theta);
+}
+
+/* Both terms in long double (x87) where that suffices, else in double-double (a non-finite refinement keeps the
+ * double value).
+ */
+static NBK_RARE double nbk_gausslogpdf_refined(double r, double scale, double x, double mu, double sigma2) {
+    const long double d_ld = (long double)x - mu;
+    const long double ld = -0.5 * logl(NBK_LD_2PI * sigma2) - d_ld * d_ld / ((long double)2.0 * sigma2);
+    if ((NBK_LONG_DOUBLE_STAGE) && (isfinite((double)ld)) && (fabsl(ld) >= 1.52587890625e-05 * scale)) return (double)ld;
+    const nbk_dd log_term = nbk_dd_log(nbk_dd_mul(((nbk_dd){6.283185307179586, 2.4492935982947064e-16}), nbk_dd_of(sigma2)));
+    const nbk_dd d = nbk_dd_sum(x, -mu);
+    const nbk_dd square = nbk_dd_div(nbk_dd_mul(d, d), nbk_dd_of(2.0 * sigma2));
+    const nbk_dd out = nbk_dd_neg(nbk_dd_add(nbk_dd_mul(nbk_dd_of(0.5), log_term), square));
+    const double refined = nbk_dd_value(out);
+    return ((isfinite(refined)) ? refined : r);
+}
+
+/* a + b, unless they cancel or the log is of an argument near 1; then the refinement. */
+static inline double nbk_gausslogpdf(double a, double b, double x, double mu, double sigma2) {
+    const double r = a + b;
+    const double scale = fabs(a) + fabs(b) + 0.5;
+    if (!(fabs(r) < 0.03125 * scale)) return r;
+    return nbk_gausslogpdf_refined(r, scale, x, mu, sigma2);
 }
 
 /* log1p(a/b), log(a) - log(b) where the quotient overflows (an infinite a gives inf). */
@@ -927,448 +1397,6 @@ static inline double nbk_lpowrising(double n, double m, double z) {
     return n * log(m) + nbk_lrising1p(n, z);
 }
 
-
-/* Error-free transformations (Knuth's TwoSum, fma's exact product) for the few differences that cancel. */
-static inline void nbk_two_sum(double a, double b, double *s, double *e) {
-    *s = a + b;
-    const double bb = *s - a;
-    *e = (a - (*s - bb)) + (b - bb);
-}
-
-/* (hi, lo) * (hi, lo) -> (hi, lo), to about 2^-104 relative. */
-static inline void nbk_dd_mul_parts(double ah, double al, double bh, double bl, double *ph, double *pl) {
-    const double p = ah * bh;
-    const double e = fma(ah, bh, -p) + (ah * bl + al * bh);
-    nbk_two_sum(p, e, ph, pl);
-}
-
-static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double theta);
-
-/* x/(2 theta a) - s^2/2 + s^3/3 with a = x + theta, b = theta + mu, d = x - mu, s = d/b: the numerator
- * 3 x b^3 - 3 d^2 theta a b + 2 d^3 theta a over 6 theta a b^3, in double-double. Its terms are ~3 x theta^3, and it
- * keeps ~2^-104 of them: beyond NBK_LEAD_EXPANDED_FROM, where that is not enough near the gradient's zero (and at
- * x = d^2 exactly, where the theta^3 terms vanish), the expanded form, and beyond NBK_LEAD_FROM_SERIES its series. */
-static inline double nbk_gradthetalead(double x, double mu, double theta) {
-    double dh, dl, ah, al, bh, bl, d2h, d2l, d3h, d3l, b3h, b3l, th, tl, p1h, p1l, p2h, p2l, p3h, p3l, sh, sl, eh, el;
-    if (theta > NBK_LEAD_EXPANDED_FROM && !(theta > NBK_LEAD_FROM_SERIES)) {
-        return nbk_gradthetalead_expanded(x, mu, theta);
-    }
-    nbk_two_sum(x, -mu, &dh, &dl);
-    if (theta > NBK_LEAD_FROM_SERIES) {
-        /* theta^5 would overflow: the series in 1/theta, (x - d^2)/(2 theta^2) + c3/theta^3 with
-         * c3 = x (d^2 - x/2) - 2 d^3/3, exact to O((x + mu)/theta) relative also where x = d^2 exactly (the first
-         * term alone would be 0 there). */
-        nbk_dd_mul_parts(dh, dl, dh, dl, &d2h, &d2l);
-        nbk_two_sum(x, -d2h, &sh, &sl);
-        const double c3 = x * (d2h - 0.5 * x) - d2h * dh * (2.0 / 3.0);
-        return (((sh + (sl - d2l)) + 2.0 * c3 / theta) / theta) / (2.0 * theta);
-    }
-    nbk_two_sum(x, theta, &ah, &al);
-    nbk_two_sum(theta, mu, &bh, &bl);
-    nbk_dd_mul_parts(dh, dl, dh, dl, &d2h, &d2l);
-    nbk_dd_mul_parts(d2h, d2l, dh, dl, &d3h, &d3l);
-    nbk_dd_mul_parts(bh, bl, bh, bl, &b3h, &b3l);
-    nbk_dd_mul_parts(b3h, b3l, bh, bl, &b3h, &b3l);
-    nbk_dd_mul_parts(ah, al, theta, 0.0, &th, &tl);          /* theta a */
-    nbk_dd_mul_parts(b3h, b3l, 3.0 * x, 0.0, &p1h, &p1l);    /* 3 x b^3 (3x exact for counts) */
-    nbk_dd_mul_parts(d2h, d2l, th, tl, &p2h, &p2l);
-    nbk_dd_mul_parts(p2h, p2l, bh, bl, &p2h, &p2l);
-    nbk_dd_mul_parts(p2h, p2l, 3.0, 0.0, &p2h, &p2l);        /* 3 d^2 theta a b */
-    nbk_dd_mul_parts(d3h, d3l, th, tl, &p3h, &p3l);
-    p3h *= 2.0; p3l *= 2.0;                            /* 2 d^3 theta a (doubling is exact) */
-    nbk_two_sum(p1h, -p2h, &sh, &sl);
-    nbk_two_sum(sh, p3h, &eh, &el);
-    const double numerator = eh + (el + sl + (p1l - p2l + p3l));
-    return numerator / (6.0 * th * b3h);
-}
-
-/* ---- Double-double arithmetic (value = hi + lo, |lo| <= ulp(hi)/2; about 2^-104 relative per operation) for the
- * rare inputs where a kernel's double-precision parts cancel. Only IEEE double arithmetic (exact products by
- * Dekker's split, not fma(), which -std=c99 on x86-64 calls through libm): the same result on every platform,
- * whatever its long double. Products overflow in the split beyond ~1e300: a non-finite refinement is discarded. */
-typedef struct { double hi, lo; } nbk_dd;
-
-/* a b = p + e exactly (Dekker): a and b split into 26-bit halves whose products are exact. */
-static inline nbk_dd nbk_two_prod(double a, double b) {
-    const double ca = 134217729.0 * a, cb = 134217729.0 * b;
-    const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
-    nbk_dd r;
-    r.hi = a * b;
-    r.lo = ((ah * bh - r.hi) + ah * bl + al * bh) + al * bl;
-    return r;
-}
-
-static inline nbk_dd nbk_dd_fast(double a, double b) { /* |a| >= |b| */
-    nbk_dd r;
-    r.hi = a + b;
-    r.lo = b - (r.hi - a);
-    return r;
-}
-
-static inline nbk_dd nbk_dd_of(double a) {
-    nbk_dd r = {a, 0.0};
-    return r;
-}
-
-static inline nbk_dd nbk_dd_sum(double a, double b) { /* exact a + b */
-    nbk_dd r;
-    nbk_two_sum(a, b, &r.hi, &r.lo);
-    return r;
-}
-
-static inline nbk_dd nbk_dd_add(nbk_dd a, nbk_dd b) {
-    double s, e, t, f;
-    nbk_two_sum(a.hi, b.hi, &s, &e);
-    nbk_two_sum(a.lo, b.lo, &t, &f);
-    e += t;
-    const nbk_dd u = nbk_dd_fast(s, e);
-    return nbk_dd_fast(u.hi, u.lo + f);
-}
-
-/* a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two. */
-static inline nbk_dd nbk_dd_add_plain(nbk_dd a, nbk_dd b) {
-    double s, e;
-    nbk_two_sum(a.hi, b.hi, &s, &e);
-    return nbk_dd_fast(s, e + (a.lo + b.lo));
-}
-
-static inline nbk_dd nbk_dd_neg(nbk_dd a) {
-    nbk_dd r = {-a.hi, -a.lo};
-    return r;
-}
-
-static inline nbk_dd nbk_dd_sub(nbk_dd a, nbk_dd b) { return nbk_dd_add(a, nbk_dd_neg(b)); }
-
-static inline nbk_dd nbk_dd_mul(nbk_dd a, nbk_dd b) {
-    const nbk_dd p = nbk_two_prod(a.hi, b.hi);
-    return nbk_dd_fast(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
-}
-
-/* a / b to about 2^-104: three double quotients, each from the exact remainder of the previous ones. */
-static inline nbk_dd nbk_dd_div(nbk_dd a, nbk_dd b) {
-    const double q1 = a.hi / b.hi;
-    nbk_dd r = nbk_dd_sub(a, nbk_dd_mul(b, nbk_dd_of(q1)));
-    const double q2 = r.hi / b.hi;
-    r = nbk_dd_sub(r, nbk_dd_mul(b, nbk_dd_of(q2)));
-    const double q3 = r.hi / b.hi;
-    return nbk_dd_add(nbk_dd_fast(q1, q2), nbk_dd_of(q3));
-}
-
-/* 1 / b: q = 1/b.hi, and the remainder 1 - q b (exact for the b.hi part) gives the correction. */
-static inline nbk_dd nbk_dd_recip(nbk_dd b) {
-    const double q = 1.0 / b.hi;
-    const nbk_dd p = nbk_two_prod(q, b.hi);
-    const double remainder = ((1.0 - p.hi) - p.lo) - q * b.lo;
-    return nbk_dd_fast(q, remainder * q);
-}
-
-/* GradThetaLead for NBK_LEAD_EXPANDED_FROM < theta <= NBK_LEAD_FROM_SERIES, its numerator with theta's powers taken out
- * of every term (checked against the definition by SymPy in tests/test_near_zero.py): 3 (x - d^2) theta^3 + e2 theta^2
- * + e1 theta + e0, e2 = 9 x mu - 3 d^2 (x + mu) + 2 d^3, e1 = x (9 mu^2 - 3 d^2 mu + 2 d^3), e0 = 3 x mu^3, by Horner's
- * scheme in double-double. x - d^2 is formed before theta^3 multiplies it (exactly where d is a double), and each e_k
- * from x, mu and d alone: nothing of size x theta^3 cancels, and the result keeps ~2^-104 of the terms that remain. */
-static NBK_RARE double nbk_gradthetalead_expanded(double x, double mu, double theta) {
-    const nbk_dd d = nbk_dd_sum(x, -mu), x_dd = nbk_dd_of(x), mu_dd = nbk_dd_of(mu), t = nbk_dd_of(theta);
-    const nbk_dd d2 = nbk_dd_mul(d, d), d3 = nbk_dd_mul(d2, d), mu2 = nbk_two_prod(mu, mu);
-    const nbk_dd two_d3 = {2.0 * d3.hi, 2.0 * d3.lo};
-    const nbk_dd e3 = nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_sub(x_dd, d2));
-    const nbk_dd e2 = nbk_dd_add(nbk_dd_sub(nbk_dd_mul(nbk_dd_of(9.0), nbk_two_prod(x, mu)),
-                                            nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_mul(d2, nbk_dd_sum(x, mu)))), two_d3);
-    const nbk_dd e1_inner = nbk_dd_sub(nbk_dd_mul(nbk_dd_of(9.0), mu2),
-                                       nbk_dd_mul(nbk_dd_of(3.0), nbk_dd_mul(d2, mu_dd)));
-    const nbk_dd e1 = nbk_dd_mul(x_dd, nbk_dd_add(e1_inner, two_d3));
-    const nbk_dd e0 = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(3.0 * x), mu2), mu_dd);
-    nbk_dd n = nbk_dd_add(nbk_dd_mul(e3, t), e2);
-    n = nbk_dd_add(nbk_dd_mul(n, t), e1);
-    n = nbk_dd_add(nbk_dd_mul(n, t), e0);
-    const nbk_dd b = nbk_dd_sum(theta, mu);
-    const nbk_dd denominator = nbk_dd_mul(nbk_dd_mul(nbk_dd_mul(t, nbk_dd_sum(x, theta)), nbk_dd_mul(b, b)), b);
-    const nbk_dd g = nbk_dd_div(n, nbk_dd_mul(nbk_dd_of(6.0), denominator));
-    return g.hi + g.lo;
-}
-
-/* How many terms of a series sum_j c[j] x^(j+1) (times j+1 when `weighted`) a double-double sum needs, the first
- * `first` always: *used those down to NBK_TAIL_DD of `lead`, *exact those down to NBK_DD_EXACT_ABOVE of it (the rest
- * are summed in double precision). */
-static inline void nbk_dd_terms(const double (*c)[2], int n, int first, int weighted, double x, double lead,
-                                int *used, int *exact) {
-    int k = first, e = first;
-    for (double size = x; k < n && (weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_TAIL_DD * lead; size *= x) {
-        if ((weighted ? k + 1 : 1) * fabs(c[k][0]) * size >= NBK_DD_EXACT_ABOVE * lead) e = k + 1;
-        ++k;
-    }
-    *used = k;
-    *exact = e;
-}
-
-/* sum_{j<n} c[j] w^(j+1) by Horner, relative to a leading term `lead`: terms below 2^-110 lead are left out,
- * those below 2^-56 lead (from index `exact` on at the largest w, derive/series.py; fewer at smaller w) are summed in
- * double precision, the others in double-double. */
-static inline nbk_dd nbk_dd_series(nbk_dd w, const double (*c)[2], int n, int exact, double lead) {
-    int used, exact_here;
-    nbk_dd_terms(c, n, 0, 0, w.hi, lead, &used, &exact_here);
-    if (exact_here > exact) exact_here = exact;
-    double tail = 0.0;
-    for (int j = used - 1; j >= exact_here; --j) tail = (tail + c[j][0]) * w.hi;
-    nbk_dd acc = nbk_dd_of(tail);
-    for (int j = exact_here - 1; j >= 0; --j) {
-        const nbk_dd cj = {c[j][0], c[j][1]};
-        acc = nbk_dd_mul(nbk_dd_add_plain(cj, acc), w); /* |acc| <= |c[j]| w / (1 - w): no cancellation */
-    }
-    return acc;
-}
-
-/* sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to
- * about 2^-106 of `lead`, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be
- * tiny). */
-static inline nbk_dd nbk_dd_atanh_tail(nbk_dd w, double lead) {
-    return nbk_dd_series(w, NBK_DD_ATANH, 8, 3, lead);
-}
-
-/* The table point i nearest to 1 + t: c = 1 + i/NBK_DD_LOG_STEPS is exact. */
-static inline int nbk_dd_log_point(double t) {
-    const double steps = t * NBK_DD_LOG_STEPS;
-    return (int)(steps + (steps >= 0.0 ? 0.5 : -0.5));
-}
-
-/* log(y), y > 0: y = 2^e m with m in [1/sqrt 2, sqrt 2), m = c (1+v)/(1-v) with c the nearest table point, and
- * log((1+v)/(1-v)) = 2 atanh(v) by its series (|v| < 0.006: a few terms). */
-static nbk_dd nbk_dd_log(nbk_dd y) {
-    int e;
-    frexp(y.hi, &e);
-    if (ldexp(y.hi, -e) < 0.70710678118654752) e -= 1;
-    const nbk_dd m = {ldexp(y.hi, -e), ldexp(y.lo, -e)};
-    const int i = nbk_dd_log_point(m.hi - 1.0);
-    const double c = 1.0 + i / NBK_DD_LOG_STEPS;
-    const nbk_dd v = nbk_dd_div(nbk_dd_add(m, nbk_dd_of(-c)), nbk_dd_add(m, nbk_dd_of(c)));
-    const nbk_dd two_v = {2.0 * v.hi, 2.0 * v.lo};
-    const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
-    const nbk_dd table = {log_c[0], log_c[1]}, ln2 = {NBK_DD_LN2_HI, NBK_DD_LN2_LO};
-    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 1.0);
-    const nbk_dd log_m = nbk_dd_add(table, nbk_dd_add(two_v, nbk_dd_mul(two_v, tail)));
-    return nbk_dd_add(nbk_dd_mul(ln2, nbk_dd_of((double)e)), log_m);
-}
-
-/* log(1 + t) - t for |t| < NBK_SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t, and
- * v = (t - d)/(2 + t + d), it is log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), and
- * 2 v - (t - d) = -v (t + d): no cancelling leading terms (the tail is summed to 2^-106 of (t + d)/2, not of 1: near
- * t = 0 it is ~t/6 of it). */
-static nbk_dd nbk_dd_log1pmx_series(nbk_dd t) {
-    const int i = nbk_dd_log_point(t.hi);
-    const double d = i / NBK_DD_LOG_STEPS;
-    const nbk_dd t_plus_d = nbk_dd_add(t, nbk_dd_of(d));
-    const nbk_dd v = nbk_dd_div(nbk_dd_add(t, nbk_dd_of(-d)), nbk_dd_add(t_plus_d, nbk_dd_of(2.0)));
-    const nbk_dd tail = nbk_dd_atanh_tail(nbk_dd_mul(v, v), 0.5 * fabs(t_plus_d.hi));
-    const double *log_c = NBK_DD_LOG_TABLE[i - NBK_DD_LOG_FIRST];
-    const nbk_dd table = {log_c[2], log_c[3]};
-    return nbk_dd_add(table, nbk_dd_mul(v, nbk_dd_sub(nbk_dd_add(tail, tail), t_plus_d)));
-}
-
-/* psi(z) - log(z) for z >= NBK_DD_ASYMPTOTIC_FROM, by the asymptotic series. */
-static nbk_dd nbk_dd_psilog_series(nbk_dd z) {
-    const nbk_dd inv = nbk_dd_recip(z);
-    const nbk_dd acc = nbk_dd_series(nbk_dd_mul(inv, inv), NBK_DD_DIGAMMA, 20,
-                                     7, 0.5 * inv.hi);
-    const nbk_dd half = {0.5 * inv.hi, 0.5 * inv.lo};
-    return nbk_dd_neg(nbk_dd_add(half, acc));
-}
-
-/* sum_k c_k (p^k - q^k)/(p - q), c_k = NBK_DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/NBK_DD_ASYMPTOTIC_FROM^2:
- * Horner's scheme for A_k = c_k + p A_(k+1) and, alongside, for the divided difference D_k = A_(k+1) + q D_(k+1) (D_0
- * is the result). Every step adds a term far below the one it is added to: nothing cancels. Terms whose bound k |c_k|
- * p^(k-1) is below 2^-110 of c_1 are left out, those below 2^-56 of it (from index `exact` on at the largest p,
- * derive/series.py) summed in double precision. */
-static nbk_dd nbk_dd_psir_divided(nbk_dd p, nbk_dd q) {
-    const int n = 27;
-    int used, exact;
-    nbk_dd_terms(NBK_DD_PSIR, n, 1, 1, p.hi, NBK_DD_PSIR[0][0], &used, &exact);
-    if (exact > 9) exact = 9;
-    double a_tail = 0.0, d_tail = 0.0;
-    for (int j = used - 1; j >= exact; --j) {
-        d_tail = a_tail + q.hi * d_tail;
-        a_tail = NBK_DD_PSIR[j][0] + p.hi * a_tail;
-    }
-    nbk_dd a = nbk_dd_of(a_tail), d = nbk_dd_of(d_tail);
-    for (int j = exact - 1; j >= 0; --j) {
-        const nbk_dd c = {NBK_DD_PSIR[j][0], NBK_DD_PSIR[j][1]};
-        d = nbk_dd_add_plain(a, nbk_dd_mul(q, d));
-        a = nbk_dd_add_plain(c, nbk_dd_mul(p, a));
-    }
-    return nbk_dd_add_plain(a, nbk_dd_mul(q, d));
-}
-
-/* The theta-score for theta >= NBK_DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR +
- * Log1pmx(s), s = (x-mu)/(theta+mu): psi(x+theta) - psi(theta) - log1p(x/theta) is the first two (the digamma series'
- * 1/(2z) terms, and the difference of its remaining terms sum_k c_k (theta^-2k - (x+theta)^-2k) =
- * (p - q) nbk_dd_psir_divided(p, q), p - q = x (x + 2 theta) p q), and log1p(x/theta) - log1p(mu/theta) = log1p(s)
- * with the rest. No digamma or logarithm of size log(theta) is formed, so nothing cancels but the final sum, at any
- * theta (the products stay finite up to theta ~ 1e154; beyond, a NaN result makes the caller keep its double value). */
-static nbk_dd nbk_scoretheta_split_dd(double x, double mu, double theta) {
-    const nbk_dd a = nbk_dd_sum(x, theta), b = nbk_dd_sum(theta, mu);
-    const nbk_dd theta_a = nbk_dd_mul(nbk_dd_of(theta), a);
-    const nbk_dd lead = nbk_dd_div(nbk_dd_of(x), nbk_dd_add(theta_a, theta_a));
-    const nbk_dd p = nbk_dd_recip(nbk_two_prod(theta, theta)), q = nbk_dd_recip(nbk_dd_mul(a, a));
-    const nbk_dd spread = nbk_dd_mul(nbk_dd_mul(nbk_dd_of(x), nbk_dd_sum(x, 2.0 * theta)), p);
-    const nbk_dd remainder = nbk_dd_mul(nbk_dd_mul(spread, q), nbk_dd_psir_divided(p, q));
-    const nbk_dd s = nbk_dd_div(nbk_dd_sum(x, -mu), b);
-    const nbk_dd psi_part = nbk_dd_add_plain(lead, remainder); /* both positive */
-    if (fabs(s.hi) < NBK_SERIES_BELOW) return nbk_dd_add(psi_part, nbk_dd_log1pmx_series(s));
-    return nbk_dd_sub(nbk_dd_add(psi_part, nbk_dd_log(nbk_dd_div(a, b))), s);
-}
-
-/* The theta-score psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) in double-double, from the
- * same two parts as the double-precision forms: RisingRecipDev + Log1pmx(-mu/(theta+mu)) for small counts;
- * PsilogDiff(x, theta) + Log1pmx(s), s = (x-mu)/(theta+mu), beyond: for theta >= NBK_DD_ASYMPTOTIC_FROM in the split
- * form above, below with psi(theta) taken to the series' range by the recurrence psi(theta) = psi(theta + K) -
- * sum_{k<K} 1/(theta + k) and the logarithms of both parts merged into one. Double-double needs only double
- * arithmetic: the same on every platform (no long double). */
-static nbk_dd nbk_scoretheta_dd(double x, double mu, double theta) {
-    const nbk_dd b = nbk_dd_sum(theta, mu);
-    if (x < NBK_SMALL_COUNT) {
-        nbk_dd sum = nbk_dd_of(0.0);
-        for (int k = 0; k < (int)x; ++k) {
-            const nbk_dd term = nbk_dd_div(nbk_dd_sum(mu, -(double)k), nbk_dd_mul(nbk_dd_sum(theta, (double)k), b));
-            sum = nbk_dd_add(sum, term);
-        }
-        const nbk_dd t = nbk_dd_neg(nbk_dd_div(nbk_dd_of(mu), b));
-        if (fabs(t.hi) < NBK_SERIES_BELOW) return nbk_dd_add(sum, nbk_dd_log1pmx_series(t));
-        return nbk_dd_sub(nbk_dd_add(sum, nbk_dd_log(nbk_dd_div(nbk_dd_of(theta), b))), t);
-    }
-    /* theta in the series' range: the split form above, which does not subtract two digammas' series of size
-     * 1/(2 theta) (that would lose log2(theta/x) bits) */
-    if (theta >= NBK_DD_ASYMPTOTIC_FROM) return nbk_scoretheta_split_dd(x, mu, theta);
-    nbk_dd shifted = nbk_dd_of(theta), out = nbk_dd_of(0.0);
-    while (shifted.hi < NBK_DD_ASYMPTOTIC_FROM) {
-        out = nbk_dd_add_plain(out, nbk_dd_recip(shifted)); /* positive terms */
-        shifted = nbk_dd_add(shifted, nbk_dd_of(1.0));
-    }
-    const nbk_dd xt = nbk_dd_sum(x, theta), s = nbk_dd_div(nbk_dd_sum(x, -mu), b);
-    out = nbk_dd_add(out, nbk_dd_sub(nbk_dd_psilog_series(xt), nbk_dd_psilog_series(shifted)));
-    /* log((x+theta)/theta) - log((theta+K)/theta) - log((theta+mu)/theta) - s: psi -> psilog, Log1pmx(s). */
-    if (fabs(s.hi) < NBK_SERIES_BELOW) {
-        out = nbk_dd_add(out, nbk_dd_log1pmx_series(s));
-        return shifted.hi == theta ? out : nbk_dd_sub(out, nbk_dd_log(nbk_dd_div(shifted, nbk_dd_of(theta))));
-    }
-    const nbk_dd ratio = nbk_dd_div(nbk_dd_mul(xt, nbk_dd_of(theta)), nbk_dd_mul(b, shifted));
-    return nbk_dd_sub(nbk_dd_add(out, nbk_dd_log(ratio)), s);
-}
-
-#if NBK_LONG_DOUBLE_STAGE
-/* ---- The same forms in x87 long double (64-bit mantissa, 2^11 times finer than double, in hardware): the first,
- * cheap refinement. Where long double is double (MSVC, some ARM ABIs) or IEEE quad done in software (aarch64
- * Linux: slower than double-double), this stage is compiled out and the refinement goes to double-double directly:
- * the same accuracy, at a higher cost for the rare inputs. */
-
-/* log1p(t) - t given t and 1 + t: the atanh series for |t| < NBK_SERIES_BELOW, else logl(1 + t) - t. */
-static inline long double nbk_ld_log1pmx(long double t, long double one_plus_t) {
-    if (fabsl(t) < NBK_SERIES_BELOW) {
-        const long double v = t / (2.0L + t), w = v * v;
-        long double tail = 0.0L;
-        for (int j = 12 - 1; j >= 0; --j) tail = (tail + NBK_LD_ATANH[j]) * w;
-        return v * (2.0L * tail - t);
-    }
-    return logl(one_plus_t) - t;
-}
-
-/* psi(z) - log(z) for z > 0: the recurrence up to the series' range, then the series. */
-static inline long double nbk_ld_psilog(long double z) {
-    const long double z0 = z;
-    long double shift = 0.0L;
-    while (z < NBK_ASYMPTOTIC_FROM) {
-        shift -= 1.0L / z;
-        z += 1.0L;
-    }
-    const long double w = 1.0L / (z * z);
-    long double acc = 0.0L;
-    for (int k = 15 - 1; k >= 0; --k) acc = (acc + NBK_LD_DIGAMMA[k]) * w;
-    return -0.5L / z - acc + shift + (z == z0 ? 0.0L : log1pl((z - z0) / z0));
-}
-
-/* The theta-score's two parts (as the double forms) in long double. */
-static inline long double nbk_scoretheta_ld(double x, double mu, double theta) {
-    const long double b = (long double)theta + mu;
-    if (x < NBK_SMALL_COUNT) {
-        long double sum = 0.0L;
-        for (int k = 0; k < (int)x; ++k) sum += ((long double)mu - k) / (((long double)theta + k) * b);
-        return sum + nbk_ld_log1pmx(-(long double)mu / b, (long double)theta / b);
-    }
-    const long double a = nbk_ld_psilog((long double)x + theta) - nbk_ld_psilog(theta);
-    return a + nbk_ld_log1pmx(((long double)x - mu) / b, ((long double)x + theta) / b);
-}
-#endif
-
-/* The theta-score given its two double-precision parts a and b (RisingRecipDev and Log1pmx for small counts,
- * PsilogDiff and Log1pmx beyond): a + b, unless they cancel so far that the parts' own errors (up to ~12 and ~30
- * ulps of |a| + |b|, derive/series.py) could exceed the goal; then the same parts in x87 long double, and in
- * double-double where those still cancel too far (or where there is no x87 long double). */
-static NBK_RARE double nbk_scoretheta_refined(double r, double scale, double below, double x, double mu,
-                                               double theta) {
-#if NBK_LONG_DOUBLE_STAGE
-    /* The same parts in long double carry 2^-11 of the double errors: enough unless they cancel that much more. */
-    const long double refined_ld = nbk_scoretheta_ld(x, mu, theta);
-    if (fabsl(refined_ld) >= below * 0x1p-11 * scale && isfinite((double)refined_ld)) return (double)refined_ld;
-#else
-    (void)scale;
-    (void)below;
-#endif
-    const nbk_dd out = nbk_scoretheta_dd(x, mu, theta);
-    const double refined = out.hi + out.lo;
-    return isfinite(refined) ? refined : r;
-}
-
-static inline double nbk_scoretheta(double a, double b, double x, double mu, double theta) {
-    const double r = a + b, scale = fabs(a) + fabs(b);
-    const double below = x < NBK_SMALL_COUNT ? NBK_REFINE_BELOW_SMALL_COUNT : NBK_REFINE_BELOW;
-    if (!(fabs(r) < below * scale)) return r; /* (also NaN and inf: nothing to refine) */
-    return nbk_scoretheta_refined(r, scale, below, x, mu, theta);
-}
-
-/* The theta-score given the three parts of its asymptotic split (GradThetaLead, Log1pmx4, PsilogDiffR; theta >= 10,
- * x near mu), each within a few ulps of itself: a + b + c, unless they cancel so far that those errors could exceed
- * the goal (|a + b + c| < NBK_REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); then the score in double-double, from the
- * split form for theta >= NBK_DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below.
- * No long-double stage: a long double recomputation of these parts would need its own expanded forms, and the
- * refinement is rare (~1e-4 of NB-distributed inputs) and costs ~0.5 us. */
-static NBK_RARE double nbk_scorethetaasym_refined(double r, double x, double mu, double theta) {
-    const nbk_dd out = theta >= NBK_DD_ASYMPTOTIC_FROM ? nbk_scoretheta_split_dd(x, mu, theta)
-                                                       : nbk_scoretheta_dd(x, mu, theta);
-    const double refined = out.hi + out.lo;
-    return isfinite(refined) ? refined : r;
-}
-
-static inline double nbk_scorethetaasym(double a, double b, double c, double x, double mu, double theta) {
-    const double r = a + b + c, scale = fabs(a) + fabs(b) + fabs(c);
-    if (!(fabs(r) < NBK_REFINE_BELOW_ASYMPTOTIC * scale)) return r; /* (also NaN and inf: nothing to refine) */
-    return nbk_scorethetaasym_refined(r, x, mu, theta);
-}
-
-/* The Gaussian log-density -log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2) given its two terms a and b: a + b, unless
- * they cancel or log(2 pi sigma2) is of an argument near 1 (|a + b| < NBK_REFINE_BELOW_GAUSSIAN (|a| + |b| + 1/2));
- * then both in long double (x87), or double-double where that is not enough or not available. */
-static NBK_RARE double nbk_gausslogpdf_refined(double r, double scale, double x, double mu, double sigma2) {
-#if NBK_LONG_DOUBLE_STAGE
-    const long double d_ld = (long double)x - mu;
-    const long double refined_ld = -0.5L * logl(NBK_LD_2PI * sigma2) - d_ld * d_ld / (2.0L * sigma2);
-    if (fabsl(refined_ld) >= NBK_REFINE_BELOW_GAUSSIAN * 0x1p-11 * scale && isfinite((double)refined_ld)) {
-        return (double)refined_ld;
-    }
-#else
-    (void)scale;
-#endif
-    const nbk_dd two_pi = {NBK_DD_2PI_HI, NBK_DD_2PI_LO};
-    const nbk_dd log_term = nbk_dd_log(nbk_dd_mul(two_pi, nbk_dd_of(sigma2)));
-    const nbk_dd d = nbk_dd_sum(x, -mu);
-    const nbk_dd square = nbk_dd_div(nbk_dd_mul(d, d), nbk_dd_of(2.0 * sigma2));
-    const nbk_dd out = nbk_dd_neg(nbk_dd_add(nbk_dd_mul(nbk_dd_of(0.5), log_term), square));
-    const double refined = out.hi + out.lo;
-    return isfinite(refined) ? refined : r;
-}
-
-static inline double nbk_gausslogpdf(double a, double b, double x, double mu, double sigma2) {
-    const double r = a + b, scale = fabs(a) + fabs(b) + 0.5;
-    if (!(fabs(r) < NBK_REFINE_BELOW_GAUSSIAN * scale)) return r;
-    return nbk_gausslogpdf_refined(r, scale, x, mu, sigma2);
-}
 
 /* 1/b for nbk_log1pdiv_prepared, computed once per gene; NaN where 1/b would not be a normal double. */
 static inline double nbk_log1pdiv_prepare(double b) {

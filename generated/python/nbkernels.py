@@ -536,7 +536,6 @@ _STIRLERR_INT = np.array([
 ])
 _LOG_SQRT_2PI = 0.9189385332046728
 _ASYMPTOTIC_FROM = 10.0
-# (z0, k): from z0 on, Stirling's series needs only its first k terms.
 _TABLE_SIZE = 1024
 _SERIES_BELOW = 0.25
 _REMAINDER_SERIES_BELOW = 0.5
@@ -553,6 +552,7 @@ _DD_EXACT_ABOVE = 1.3877787807814457e-17
 _DD_ATANH = ((0.3333333333333333, 1.850371707708594e-17), (0.2, -1.1102230246251566e-17), (0.14285714285714285, 7.93016446160826e-18), (0.1111111111111111, 6.1679056923619804e-18), (0.09090909090909091, -2.523234146875356e-18), (0.07692307692307693, -4.270088556250602e-18), (0.06666666666666667, 9.251858538542971e-19), (0.058823529411764705, 8.163404592832033e-19), )
 _DD_DIGAMMA = ((0.08333333333333333, 4.625929269271485e-18), (-0.008333333333333333, -1.1564823173178714e-19), (0.003968253968253968, 2.20282346155785e-19), (-0.004166666666666667, -5.782411586589357e-20), (0.007575757575757576, -2.1026951223961299e-19), (-0.021092796092796094, 1.3911677399530732e-18), (0.08333333333333333, 4.625929269271485e-18), (-0.4432598039215686, -2.0462934179365632e-17), (3.0539543302701198, -1.0882720820608607e-17), (-26.456212121212122, 7.449932926454383e-16), (281.46014492753625, -1.647635329298783e-14), (-3607.5105463980462, -1.5347029033579816e-13), (54827.583333333336, -2.4253192047278085e-12), (-974936.8238505747, -4.2284185858978625e-11), (20052695.79668808, -8.878409127275055e-10), (-472384867.7216299, 1.5660828235102635e-08), (12635724795.916666, 6.357828776041666e-07), (-380879311252.4537, -1.379912397079338e-05), (12850850499305.084, -0.0006510416666666666), (-482414483548501.7, -0.016215816703621582), )
 _DD_PSIR = ((0.08333333333333333, 4.625929269271485e-18), (-0.008333333333333333, -1.1564823173178714e-19), (0.003968253968253968, 2.20282346155785e-19), (-0.004166666666666667, -5.782411586589357e-20), (0.007575757575757576, -2.1026951223961299e-19), (-0.021092796092796094, 1.3911677399530732e-18), (0.08333333333333333, 4.625929269271485e-18), (-0.4432598039215686, -2.0462934179365632e-17), (3.0539543302701198, -1.0882720820608607e-17), (-26.456212121212122, 7.449932926454383e-16), (281.46014492753625, -1.647635329298783e-14), (-3607.5105463980462, -1.5347029033579816e-13), (54827.583333333336, -2.4253192047278085e-12), (-974936.8238505747, -4.2284185858978625e-11), (20052695.79668808, -8.878409127275055e-10), (-472384867.7216299, 1.5660828235102635e-08), (12635724795.916666, 6.357828776041666e-07), (-380879311252.4537, -1.379912397079338e-05), (12850850499305.084, -0.0006510416666666666), (-482414483548501.7, -0.016215816703621582), (2.0040310656516252e+16, 0.738108421663239), (-9.16774360319533e+17, -21.569927536231884), (4.5979888343656505e+19, -1853.5620567375886), (-2.5180471921451095e+21, -118956.90233202255), (1.5001733492153928e+23, 4016282.4015151514), (-9.689957887463594e+24, 371990397.7105346), (6.764588237929281e+26, 60343848583.01798), )
+_DD_ATANH_EXACT, _DD_DIGAMMA_EXACT, _DD_PSIR_EXACT = 3, 7, 9
 # (log c, log(c) - (c - 1)) as double-double, c = 1 + i/_DD_LOG_STEPS for i = _DD_LOG_FIRST, ...
 _DD_LOG_TABLE = np.array([
     [-0.3522205935893521, -5.7233316949182485e-18, -0.0553455935893521, 1.2155622089889795e-18, ],
@@ -620,8 +620,206 @@ _REFINE_BELOW_GAUSSIAN = 0.03125
 _REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 
-# -- Primitives: stable implementations of the functions in derive/primitives.py ---------------------------
 # -- Runtime: what is no expression (derive/backends/numpy/runtime/) ---------------------------------
+_SPLIT = 134217729.0  # 2^27 + 1
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    c = _SPLIT * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _dd_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_mul_sum(a, b):
+    """a b renormalised by a full TwoSum (the low parts' products may be as large as the high part's error)."""
+    p, e = _dd_prod(a[0], b[0])
+    return _two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
+
+
+def _dd_of(a):
+    return np.asarray(a, dtype=np.float64), np.zeros(np.shape(a))
+
+
+def _dd_fast(a, b):
+    s = a + b
+    return s, b - (s - a)
+
+
+def _dd_add(a, b):
+    s, e = _two_sum(a[0], b[0])
+    t, f = _two_sum(a[1], b[1])
+    s, e = _dd_fast(s, e + t)
+    return _dd_fast(s, e + f)
+
+
+def _dd_neg(a):
+    return -a[0], -a[1]
+
+
+def _dd_sub(a, b):
+    return _dd_add(a, _dd_neg(b))
+
+
+def _dd_mul(a, b):
+    p, e = _dd_prod(a[0], b[0])
+    return _dd_fast(p, e + (a[0] * b[1] + a[1] * b[0]))
+
+
+def _dd_div(a, b):
+    q1 = a[0] / b[0]
+    r = _dd_sub(a, _dd_mul(b, _dd_of(q1)))
+    q2 = r[0] / b[0]
+    r = _dd_sub(r, _dd_mul(b, _dd_of(q2)))
+    q3 = r[0] / b[0]
+    return _dd_add(_dd_fast(q1, q2), _dd_of(q3))
+
+
+def _dd_scale(a, c):
+    """a c, exact for a power of 2 c."""
+    return c * a[0], c * a[1]
+
+
+def _dd_value(a):
+    """hi + lo, rounded to a double."""
+    return a[0] + a[1]
+
+
+def _dd_sum(a, b):
+    """The exact sum a + b."""
+    return _two_sum(np.asarray(a, dtype=np.float64), b)
+
+
+def _dd_recip(b):
+    """1 / b: q = 1/b.hi and the remainder 1 - q b (exact for the b.hi part) gives the correction."""
+    q = 1.0 / b[0]
+    p, e = _dd_prod(q, b[0])
+    return _dd_fast(q, ((1.0 - p) - e - q * b[1]) * q)
+
+
+def _dd_add_plain(a, b):
+    """a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two."""
+    s, e = _two_sum(a[0], b[0])
+    return _dd_fast(s, e + (a[1] + b[1]))
+
+
+def _dd_terms(coefficients, first, weighted, x, lead):
+    """(used, exact): how many terms of sum_j c[j] x^(j+1) (times j+1 when ``weighted``) a double-double sum needs at
+    some element, the first ``first`` always: down to _TAIL_DD of ``lead``, and down to _DD_EXACT_ABOVE of it (the
+    rest are summed in double precision)."""
+    size, used, exact = x.copy(), first, first
+    while used < len(coefficients):
+        term = (used + 1 if weighted else 1) * abs(coefficients[used][0]) * size
+        if not np.any(term >= _TAIL_DD * lead):
+            break
+        if np.any(term >= _DD_EXACT_ABOVE * lead):
+            exact = used + 1
+        used += 1
+        size = size * x
+    return used, exact
+
+
+def _dd_series(w, coefficients, exact, lead):
+    """sum_j coefficients[j] w^(j+1) by Horner, relative to a leading term ``lead``: terms below 2^-110 lead (at
+    every element) are left out, those from index ``exact`` on (below 2^-56 of the sum, derive/series.py) or below
+    2^-56 lead at every element are summed in double precision, the others in double-double."""
+    used, exact_here = _dd_terms(coefficients, 0, False, w[0], lead)
+    exact_here = min(exact_here, exact)
+    tail = np.zeros_like(w[0])
+    for j in range(used - 1, exact_here - 1, -1):
+        tail = (tail + coefficients[j][0]) * w[0]
+    acc = _dd_of(tail)
+    for j in range(exact_here - 1, -1, -1):
+        acc = _dd_mul(_dd_add_plain(coefficients[j], acc), w)  # |acc| <= |c[j]| w/(1 - w): no cancellation
+    return acc
+
+
+def _dd_atanh_tail(w, lead=1.0):
+    """sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to about
+    2^-106 of ``lead``, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be tiny)."""
+    return _dd_series(w, _DD_ATANH, _DD_ATANH_EXACT, lead)
+
+
+def _dd_log_point(t):
+    """The table point i nearest to 1 + t (c = 1 + i/_DD_LOG_STEPS is exact)."""
+    return np.rint(t * _DD_LOG_STEPS).astype(np.int64)
+
+
+def _dd_log(y):
+    """log(y), y > 0: y = 2^e m with m in [1/sqrt 2, sqrt 2), m = c (1+v)/(1-v) with c the nearest table point,
+    and log((1+v)/(1-v)) = 2 atanh(v) by its series (|v| < 0.006: a few terms)."""
+    mantissa, e = np.frexp(y[0])
+    e = np.where(mantissa < 0.70710678118654752, e - 1, e)
+    m = np.ldexp(y[0], -e), np.ldexp(y[1], -e)
+    i = _dd_log_point(m[0] - 1.0)
+    c = 1.0 + i / _DD_LOG_STEPS
+    v = _dd_div(_dd_add(m, _dd_of(-c)), _dd_add(m, _dd_of(c)))
+    two_v = 2.0 * v[0], 2.0 * v[1]
+    table = _DD_LOG_TABLE[i - _DD_LOG_FIRST]
+    log_m = _dd_add((table[:, 0], table[:, 1]), _dd_add(two_v, _dd_mul(two_v, _dd_atanh_tail(_dd_mul(v, v)))))
+    return _dd_add(_dd_mul(_DD_LN2, _dd_of(e.astype(np.float64))), log_m)
+
+
+def _dd_log1pmx_series(t):
+    """log(1 + t) - t for |t| < _SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t and
+    v = (t - d)/(2 + t + d), log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), where 2 v - (t - d) = -v (t + d)
+    (the tail is summed to 2^-106 of (t + d)/2, not of 1: near t = 0 it is ~t/6 of it)."""
+    i = _dd_log_point(t[0])
+    d = i / _DD_LOG_STEPS
+    t_plus_d = _dd_add(t, _dd_of(d))
+    v = _dd_div(_dd_add(t, _dd_of(-d)), _dd_add(t_plus_d, _dd_of(2.0)))
+    tail = _dd_atanh_tail(_dd_mul(v, v), 0.5 * np.abs(t_plus_d[0]))
+    table = _DD_LOG_TABLE[i - _DD_LOG_FIRST]
+    return _dd_add((table[:, 2], table[:, 3]), _dd_mul(v, _dd_sub(_dd_add(tail, tail), t_plus_d)))
+
+
+def _dd_psilog_series(z):
+    """psi(z) - log(z) for z >= _DD_ASYMPTOTIC_FROM, by the asymptotic series."""
+    inv = _dd_recip(z)
+    acc = _dd_series(_dd_mul(inv, inv), _DD_DIGAMMA, _DD_DIGAMMA_EXACT, 0.5 * inv[0])
+    return _dd_neg(_dd_add((0.5 * inv[0], 0.5 * inv[1]), acc))
+
+
+def _pick(mask, a, b):
+    """Double-double a where mask holds, else b."""
+    return np.where(mask, a[0], b[0]), np.where(mask, a[1], b[1])
+
+
+def _at(a, where):
+    """The elements ``where`` of a double-double array."""
+    return a[0][where], a[1][where]
+
+
+def _dd_psir_divided(p, q):
+    """sum_k c_k (p^k - q^k)/(p - q), c_k = _DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/_DD_ASYMPTOTIC_FROM^2
+    (see the C backend's nbk_dd_psir_divided): Horner's scheme for A_k = c_k + p A_(k+1) and the divided difference
+    D_k = A_(k+1) + q D_(k+1) alongside; terms whose bound k |c_k| p^(k-1) is below 2^-110 of c_1 (at every element) are
+    left out, those below 2^-56 of it summed in double precision."""
+    used, exact = _dd_terms(_DD_PSIR, 1, True, p[0], _DD_PSIR[0][0])
+    exact = min(exact, _DD_PSIR_EXACT)
+    a_tail, d_tail = np.zeros_like(p[0]), np.zeros_like(p[0])
+    for j in range(used - 1, exact - 1, -1):
+        d_tail = a_tail + q[0] * d_tail
+        a_tail = _DD_PSIR[j][0] + p[0] * a_tail
+    a, d = _dd_of(a_tail), _dd_of(d_tail)
+    for j in range(exact - 1, -1, -1):
+        d = _dd_add_plain(a, _dd_mul(q, d))
+        a = _dd_add_plain(_DD_PSIR[j], _dd_mul(p, a))
+    return _dd_add_plain(a, _dd_mul(q, d))
+
+
 def _idx(mask):
     """Positions where ``mask`` holds: gathering by index is ~10x faster than by a random boolean mask."""
     return np.flatnonzero(mask)
@@ -636,34 +834,36 @@ def _polyval_w(coefficients, w):
     return acc
 
 
-def _select(args, regimes, otherwise, otherwise_dense):
+def _select(args, regimes, otherwise, otherwise_dense, kind="real"):
     """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
     ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
-    evaluated only while elements are left.
+    evaluated only while elements are left; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo)
+    tuple; arguments may be pairs too).
 
     A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
     dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
     gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
     np.errstate(all="ignore")).
     """
-    shape, size = args[0].shape, args[0].size
+    shape = np.shape(args[0])
+    size = int(np.prod(shape, dtype=np.int64))
     out, free, left = None, None, size
     for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
         mask = free if condition is None else condition() if free is None else condition() & free
         if mask is None:  # (the default, nothing taken before it)
-            return _own(form(*args), args)
+            return _own(form(*args), args, shape, kind)
         taken = np.count_nonzero(mask)
         if not taken:
             continue
         if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
-            out = _own(form(*args), args)
+            out = _own(form(*args), args, shape, kind)
             if taken == size:
                 return out
         else:
             if out is None:
-                out = np.empty(shape)
+                out = _empty(shape, kind)
             where = _idx(mask)
-            out.reshape(-1)[where] = form(*(a.reshape(-1)[where] for a in args))
+            _put(out, where, form(*(_take(a, where) for a in args)))
         left -= taken
         if not left:
             break
@@ -671,23 +871,50 @@ def _select(args, regimes, otherwise, otherwise_dense):
     return out
 
 
-def _own(value, args):
-    """``value`` as a float64 array of the arguments' shape that is none of them (callers write into it)."""
-    if isinstance(value, np.ndarray) and value.shape == args[0].shape and value.dtype == np.float64 and not any(
-            value is a for a in args):
+_DTYPES = {"real": np.float64, "wide": np.longdouble}
+
+
+def _empty(shape, kind):
+    return (np.empty(shape), np.empty(shape)) if kind == "pair" else np.empty(shape, dtype=_DTYPES[kind])
+
+
+def _take(a, where):
+    """The elements ``where`` (flat positions) of an array, or of both parts of a pair."""
+    if isinstance(a, tuple):
+        return tuple(_take(part, where) for part in a)
+    return np.reshape(a, -1)[where] if np.ndim(a) else a
+
+
+def _put(out, where, value):
+    if isinstance(out, tuple):
+        for part, v in zip(out, value, strict=True):
+            part.reshape(-1)[where] = v
+    else:
+        out.reshape(-1)[where] = value
+
+
+def _own(value, args, shape, kind):
+    """``value`` as a fresh array (or pair of arrays) of the arguments' shape and the kind's dtype, none of the
+    arguments (callers write into it)."""
+    if kind == "pair":
+        return tuple(_own(part, args, shape, "real") for part in value)
+    dtype = _DTYPES[kind]
+    if (isinstance(value, np.ndarray) and value.shape == shape and value.dtype == dtype
+            and not any(value is a for a in args)):
         return value
-    return np.array(np.broadcast_to(value, args[0].shape), dtype=np.float64)
+    return np.array(np.broadcast_to(value, shape), dtype=dtype)
 
 
-def _by_count(n, where=True):
+def _by_count(n, where=True, bound=None):
     """Positions of the counts 1 <= n < _SMALL_COUNT (where ``where`` holds), largest first, and above[k], how many
     of them exceed k, for every k some do. A loop over k < n then runs on the prefix [:above[k]] of the sorted
     elements: its work is the sum of the counts, with one gather per input. One stable sort of bytes (a radix sort)
     orders them."""
-    chosen = _idx(where & (n >= 1) & (n < _SMALL_COUNT))
+    bound = _SMALL_COUNT if bound is None else bound
+    chosen = _idx(where & (n >= 1) & (n < bound))
     counts = n[chosen].astype(np.int8)
     chosen = chosen[np.argsort(-counts, kind="stable")]
-    at_least = np.bincount(counts, minlength=_SMALL_COUNT)[::-1].cumsum()[::-1]
+    at_least = np.bincount(counts, minlength=bound)[::-1].cumsum()[::-1]
     return chosen, [int(c) for c in at_least[1:] if c]  # (non-increasing: the non-zero ones come first)
 
 
@@ -704,18 +931,38 @@ def _sum_below(n, term, *arrays):
     return out
 
 
-def _accumulate(n, lo, term, *arrays):
+def _accumulate(n, lo, bound, term, *arrays):
     """acc = 0, then acc += term(k, acc, *arrays) for lo <= k < n, per element (counts 0 <= n < _SMALL_COUNT): a
-    generated function's short sum (derive/numerics SumBelow), on prefixes of the count-sorted elements, the same
-    additions in the same order as a loop per element."""
-    chosen, above = _by_count(n)
-    parts = [a[chosen] for a in arrays]
-    acc = np.zeros(chosen.size)
+    generated function's short sum (derive/numerics SumBelow, its counts below ``bound``), on prefixes of the
+    count-sorted elements, the same additions in the same order as a loop per element."""
+    chosen, above = _by_count(n, bound=bound)
+    parts = [_take(a, chosen) for a in arrays]
+    dtype = np.result_type(np.float64, *(a for a in arrays if not isinstance(a, tuple)))
+    acc = np.zeros(chosen.size, dtype=dtype)
     for k, top in enumerate(above):
         if k >= lo:
-            acc[:top] += term(k, acc[:top], *(part[:top] for part in parts))
-    out = np.zeros(np.shape(n))
+            acc[:top] += term(k, acc[:top], *(_prefix(part, top) for part in parts))
+    out = np.zeros(np.shape(n), dtype=dtype)
     out[chosen] = acc
+    return out
+
+
+def _prefix(a, top):
+    return tuple(part[:top] for part in a) if isinstance(a, tuple) else a[:top]
+
+
+def _accumulate_pair(n, lo, bound, term, add, *arrays):
+    """As _accumulate for a double-double term: acc = add(acc, term(k, acc, *arrays)), ``add`` the runtime's dd_add
+    or dd_add_plain."""
+    chosen, above = _by_count(n, bound=bound)
+    parts = [_take(a, chosen) for a in arrays]
+    hi, lo_part = np.zeros(chosen.size), np.zeros(chosen.size)
+    for k, top in enumerate(above):
+        if k >= lo:
+            acc = (hi[:top], lo_part[:top])
+            hi[:top], lo_part[:top] = add(acc, term(k, acc, *(_prefix(part, top) for part in parts)))
+    out = (np.zeros(np.shape(n)), np.zeros(np.shape(n)))
+    out[0].reshape(-1)[chosen], out[1].reshape(-1)[chosen] = hi, lo_part
     return out
 
 
@@ -790,7 +1037,7 @@ def _lrising1p(n, z):
 
     def small(n, z):
         inv = 1.0 / z
-        return np.log1p(_accumulate(n, 1, lambda k, acc, inv: (1.0 + acc) * (k * inv), inv))
+        return np.log1p(_accumulate(n, 1, 16, lambda k, acc, inv: (1.0 + acc) * (k * inv), inv))
 
     def large(n, z):
         return _sc.gammaln(n + z) - _sc.gammaln(z) - n * np.log(z)
@@ -823,7 +1070,7 @@ def _psilog(z):
         steps = np.ceil(10.0 - z)
         shifted = z + steps
         w = 1.0 / (shifted * shifted)
-        return -0.5 / shifted - _polyval_w(_DIGAMMA[0:10], w) + _accumulate(steps, 0, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
+        return -0.5 / shifted - _polyval_w(_DIGAMMA[0:10], w) + _accumulate(steps, 0, 16, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
 
     return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False)
 
@@ -865,9 +1112,67 @@ def _rrecipdev(n, z, m):
         return _psilogdiff(n, z) + np.log1p(n / z) - n / zm
 
     def small(n, z, m, zm):
-        return _accumulate(n, 0, lambda k, acc, m, z, zm: (m - k) / ((z + k) * zm), m, z, zm)
+        return _accumulate(n, 0, 16, lambda k, acc, m, z, zm: (m - k) / ((z + k) * zm), m, z, zm)
 
     return _select((n, z, m, zm,), ((lambda: n >= 16.0, large, False),), small, False)
+
+
+def _gradthetalead_expanded(x, mu, theta):
+    """GradThetaLead for LEAD_EXPANDED_FROM < theta <= LEAD_FROM_SERIES, its numerator with theta's powers taken out of every term (checked against the definition by SymPy in tests/test_near_zero.py): 3 (x - d^2) theta^3 + e2 theta^2 + e1 theta + e0, e2 = 9 x mu - 3 d^2 (x + mu) + 2 d^3, e1 = x (9 mu^2 - 3 d^2 mu + 2 d^3), e0 = 3 x mu^3, by Horner's scheme in double-double. x - d^2 is formed before theta^3 multiplies it (exactly where d is a double), and each e_k from x, mu and d alone: nothing of size x theta^3 cancels, and the result keeps ~2^-104 of the terms that remain."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    d = _dd_sum(x, -mu)
+    x_dd = _dd_of(x)
+    mu_dd = _dd_of(mu)
+    t = _dd_of(theta)
+    d2 = _dd_mul(d, d)
+    d3 = _dd_mul(d2, d)
+    mu2 = _dd_prod(mu, mu)
+    two_d3 = _dd_scale(d3, 2.0)
+    three = _dd_of(3.0)
+    nine = _dd_of(9.0)
+    e3 = _dd_mul(three, _dd_sub(x_dd, d2))
+    e2 = _dd_add(_dd_sub(_dd_mul(nine, _dd_prod(x, mu)), _dd_mul(three, _dd_mul(d2, _dd_sum(x, mu)))), two_d3)
+    e1 = _dd_mul(x_dd, _dd_add(_dd_sub(_dd_mul(nine, mu2), _dd_mul(three, _dd_mul(d2, mu_dd))), two_d3))
+    e0 = _dd_mul(_dd_mul(_dd_of(3.0 * x), mu2), mu_dd)
+    n1 = _dd_add(_dd_mul(e3, t), e2)
+    n2 = _dd_add(_dd_mul(n1, t), e1)
+    n3 = _dd_add(_dd_mul(n2, t), e0)
+    b = _dd_sum(theta, mu)
+    den = _dd_mul(_dd_mul(_dd_mul(t, _dd_sum(x, theta)), _dd_mul(b, b)), b)
+    g = _dd_div(n3, _dd_mul(_dd_of(6.0), den))
+    return _dd_value(g)
+
+
+def _gradthetalead(x, mu, theta):
+    """x/(2 theta a) - s^2/2 + s^3/3 with a = x + theta, b = theta + mu, d = x - mu, s = d/b: the numerator 3 x b^3 - 3 d^2 theta a b + 2 d^3 theta a over 6 theta a b^3, in double-double. Its terms are ~3 x theta^3, and it keeps ~2^-104 of them: beyond LEAD_EXPANDED_FROM, where that is not enough near the gradient's zero (and at x = d^2 exactly, where the theta^3 terms vanish), the expanded form, and beyond LEAD_FROM_SERIES its series."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+
+    def series(x, mu, theta):
+        d = _dd_sum(x, -mu)
+        d2 = _dd_mul_sum(d, d)
+        s = _dd_sum(x, -d2[0])
+        c3 = x * (d2[0] - 0.5 * x) - d2[0] * d[0] * 0.6666666666666666
+        return (s[0] + (s[1] - d2[1]) + 2.0 * c3 / theta) / theta / (2.0 * theta)
+
+    def expanded(x, mu, theta):
+        return _gradthetalead_expanded(x, mu, theta)
+
+    def direct(x, mu, theta):
+        d = _dd_sum(x, -mu)
+        a = _dd_sum(x, theta)
+        b = _dd_sum(theta, mu)
+        d2 = _dd_mul_sum(d, d)
+        d3 = _dd_mul_sum(d2, d)
+        b3 = _dd_mul_sum(_dd_mul_sum(b, b), b)
+        t = _dd_mul_sum(a, _dd_of(theta))
+        p1 = _dd_mul_sum(b3, _dd_of(3.0 * x))
+        p2 = _dd_mul_sum(_dd_mul_sum(_dd_mul_sum(d2, t), b), _dd_of(3.0))
+        p3 = _dd_scale(_dd_mul_sum(d3, t), 2.0)
+        s = _dd_sum(p1[0], -p2[0])
+        e = _dd_sum(s[0], p3[0])
+        return (e[0] + (e[1] + s[1] + (p1[1] - p2[1] + p3[1]))) / (6.0 * t[0] * b3[0])
+
+    return _select((x, mu, theta,), ((lambda: theta > 1e+50, series, False), (lambda: theta > 140737488355328.0, expanded, False),), direct, False)
 
 
 def _log1pmx4(t):
@@ -901,6 +1206,215 @@ def _psilogdiffr(n, z):
         return _psilogdiff(n, z) - n / (2.0 * z * (n + z))
 
     return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
+
+
+def _ld_log1pmx(t, one_plus_t):
+    """log1p(t) - t in long double given t and 1 + t: the atanh series near 0, the log beyond."""
+    t, one_plus_t = np.broadcast_arrays(np.asarray(t, dtype=np.longdouble), np.asarray(one_plus_t, dtype=np.longdouble))
+
+    def near(t, one_plus_t):
+        v = t / (2.0 + t)
+        w = v * v
+        return v * (2.0 * _polyval_w(_LD_ATANH[0:12], w) - t)
+
+    def far(t, one_plus_t):
+        return np.log(one_plus_t) - t
+
+    return _select((t, one_plus_t,), ((lambda: np.abs(t) < 0.25, near, False),), far, False, "wide")
+
+
+def _ld_psilog(z):
+    """psi(z) - log(z) in long double: as the double _psilog, with the long double series."""
+    z = np.asarray(z, dtype=np.longdouble)
+
+    def series(z):
+        w = 1.0 / (z * z)
+        return -0.5 / z - _polyval_w(_LD_DIGAMMA[0:15], w)
+
+    def recurrence(z):
+        steps = np.ceil(10.0 - z)
+        shifted = z + steps
+        w = 1.0 / (shifted * shifted)
+        return -0.5 / shifted - _polyval_w(_LD_DIGAMMA[0:15], w) + _accumulate(steps, 0, 16, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
+
+    return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False, "wide")
+
+
+def _scoretheta_ld(x, mu, theta):
+    """The theta-score's two parts (as the double forms) in long double."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    b = np.asarray(theta, dtype=np.longdouble) + mu
+
+    def small(x, mu, theta, b):
+        return _accumulate(x, 0, 16, lambda k, acc, b, mu, theta: (np.asarray(mu, dtype=np.longdouble) - k) / ((np.asarray(theta, dtype=np.longdouble) + k) * b), b, mu, theta) + _ld_log1pmx(-np.asarray(mu, dtype=np.longdouble) / b, np.asarray(theta, dtype=np.longdouble) / b)
+
+    def large(x, mu, theta, b):
+        return _ld_psilog(np.asarray(x, dtype=np.longdouble) + theta) - _ld_psilog(np.asarray(theta, dtype=np.longdouble)) + _ld_log1pmx((np.asarray(x, dtype=np.longdouble) - mu) / b, (np.asarray(x, dtype=np.longdouble) + theta) / b)
+
+    return _select((x, mu, theta, b,), ((lambda: x < 16.0, small, False),), large, False, "wide")
+
+
+def _scoretheta_small_dd(x, mu, theta):
+    """RisingRecipDev + Log1pmx(-mu/(theta+mu)) in double-double, for small counts."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    b = _dd_sum(theta, mu)
+    total = _accumulate_pair(x, 0, 16, lambda k, acc, b, mu, theta: _dd_div(_dd_sum(mu, -k), _dd_mul(_dd_sum(theta, k), b)), _dd_add, b, mu, theta)
+    t = _dd_neg(_dd_div(_dd_of(mu), b))
+
+    def near(x, mu, theta, b, total, t):
+        return _dd_add(total, _dd_log1pmx_series(t))
+
+    def far(x, mu, theta, b, total, t):
+        return _dd_sub(_dd_add(total, _dd_log(_dd_div(_dd_of(theta), b))), t)
+
+    return _select((x, mu, theta, b, total, t,), ((lambda: np.abs(t[0]) < 0.25, near, False),), far, False, "pair")
+
+
+def _scoretheta_split_dd(x, mu, theta):
+    """The theta-score for theta >= DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR + Log1pmx(s), s = (x-mu)/(theta+mu): psi(x+theta) - psi(theta) - log1p(x/theta) is the first two (the digamma series' 1/(2z) terms, and the difference of its remaining terms sum_k c_k (theta^-2k - (x+theta)^-2k) = (p - q) dd_psir_divided(p, q), p - q = x (x + 2 theta) p q), and log1p(x/theta) - log1p(mu/theta) = log1p(s) with the rest. No digamma or logarithm of size log(theta) is formed, so nothing cancels but the final sum, at any theta (the products stay finite up to theta ~ 1e154; beyond, a NaN result makes the caller keep its double value)."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    a = _dd_sum(x, theta)
+    b = _dd_sum(theta, mu)
+    theta_a = _dd_mul(_dd_of(theta), a)
+    lead = _dd_div(_dd_of(x), _dd_add(theta_a, theta_a))
+    p = _dd_recip(_dd_prod(theta, theta))
+    q = _dd_recip(_dd_mul(a, a))
+    spread = _dd_mul(_dd_mul(_dd_of(x), _dd_sum(x, 2.0 * theta)), p)
+    remainder = _dd_mul(_dd_mul(spread, q), _dd_psir_divided(p, q))
+    s = _dd_div(_dd_sum(x, -mu), b)
+    psi_part = _dd_add_plain(lead, remainder)
+
+    def near(x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part):
+        return _dd_add(psi_part, _dd_log1pmx_series(s))
+
+    def far(x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part):
+        return _dd_sub(_dd_add(psi_part, _dd_log(_dd_div(a, b))), s)
+
+    return _select((x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part,), ((lambda: np.abs(s[0]) < 0.25, near, False),), far, False, "pair")
+
+
+def _scoretheta_shifted_dd(x, mu, theta):
+    """PsilogDiff + Log1pmx(s) in double-double for theta below DD_ASYMPTOTIC_FROM: psi(theta) taken to the series' range by psi(theta) = psi(theta + K) - sum_{k<K} 1/(theta + k), K = ceil(DD_ASYMPTOTIC_FROM - theta), and the logarithms of both parts merged into one."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    b = _dd_sum(theta, mu)
+    steps = np.ceil(16.0 - theta)
+    shifted = _dd_sum(theta, steps)
+    recurrence = _accumulate_pair(steps, 0, 17, lambda k, acc, theta: _dd_recip(_dd_sum(theta, k)), _dd_add_plain, theta)
+    xt = _dd_sum(x, theta)
+    s = _dd_div(_dd_sum(x, -mu), b)
+    total = _dd_add(recurrence, _dd_sub(_dd_psilog_series(xt), _dd_psilog_series(shifted)))
+
+    def near(x, mu, theta, b, steps, shifted, recurrence, xt, s, total):
+        return _dd_sub(_dd_add(total, _dd_log1pmx_series(s)), _dd_log(_dd_div(shifted, _dd_of(theta))))
+
+    def far(x, mu, theta, b, steps, shifted, recurrence, xt, s, total):
+        return _dd_sub(_dd_add(total, _dd_log(_dd_div(_dd_mul(xt, _dd_of(theta)), _dd_mul(b, shifted)))), s)
+
+    return _select((x, mu, theta, b, steps, shifted, recurrence, xt, s, total,), ((lambda: np.abs(s[0]) < 0.25, near, False),), far, False, "pair")
+
+
+def _scoretheta_dd(x, mu, theta):
+    """The theta-score psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) in double-double, from the same two parts as the double-precision forms: RisingRecipDev + Log1pmx for small counts, PsilogDiff + Log1pmx(s) beyond (for theta in the series' range in the split form, which does not subtract two digammas' series of size 1/(2 theta): that would lose log2(theta/x) bits)."""
+    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+
+    def small(x, mu, theta):
+        return _scoretheta_small_dd(x, mu, theta)
+
+    def split(x, mu, theta):
+        return _scoretheta_split_dd(x, mu, theta)
+
+    def shifted(x, mu, theta):
+        return _scoretheta_shifted_dd(x, mu, theta)
+
+    return _select((x, mu, theta,), ((lambda: x < 16.0, small, False), (lambda: theta >= 16.0, split, False),), shifted, False, "pair")
+
+
+def _scoretheta_refined(r, scale, below, x, mu, theta):
+    """The same two parts in x87 long double, which carry 2^-11 of the double errors: enough unless they cancel that much more; else in double-double (or where there is no x87 long double). Double-double needs only double arithmetic: the same on every platform."""
+    r, scale, below, x, mu, theta = np.broadcast_arrays(np.asarray(r, dtype=np.float64), np.asarray(scale, dtype=np.float64), np.asarray(below, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    ld = _scoretheta_ld(x, mu, theta)
+
+    def long_double(r, scale, below, x, mu, theta, ld):
+        return np.asarray(ld, dtype=np.float64)
+
+    def double_double(r, scale, below, x, mu, theta, ld):
+        refined = _dd_value(_scoretheta_dd(x, mu, theta))
+        return np.where(np.isfinite(refined), refined, r)
+
+    return _select((r, scale, below, x, mu, theta, ld,), ((lambda: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= below * 0.00048828125 * scale), long_double, False),), double_double, False)
+
+
+def _scoretheta(a, b, x, mu, theta):
+    """a + b, unless they cancel so far that the parts' own errors (up to ~12 and ~30 ulps of |a| + |b|, derive/series.py) could exceed the goal; then the refinement (also NaN and inf are returned as a + b)."""
+    a, b, x, mu, theta = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    r = a + b
+    scale = np.abs(a) + np.abs(b)
+    below = np.where(x < 16.0, 0.03125, 0.0625)
+
+    def plain(a, b, x, mu, theta, r, scale, below):
+        return r
+
+    def cancelling(a, b, x, mu, theta, r, scale, below):
+        return _scoretheta_refined(r, scale, below, x, mu, theta)
+
+    return _select((a, b, x, mu, theta, r, scale, below,), ((lambda: ~(np.abs(r) < below * scale), plain, False),), cancelling, False)
+
+
+def _scorethetaasym_refined(r, x, mu, theta):
+    """The score in double-double, from the split form for theta >= DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below; a non-finite refinement keeps the double value."""
+    r, x, mu, theta = np.broadcast_arrays(np.asarray(r, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    refined = _dd_value(_pick(theta >= 16.0, _scoretheta_split_dd(x, mu, theta), _scoretheta_dd(x, mu, theta)))
+    return np.where(np.isfinite(refined), refined, r)
+
+
+def _scorethetaasym(a, b, c, x, mu, theta):
+    """a + b + c, unless they cancel so far that the parts' errors could exceed the goal (|a + b + c| < REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); then the score in double-double. No long-double stage: a long double recomputation of these parts would need its own expanded forms, and the refinement is rare (~1e-4 of NB-distributed inputs) and costs ~0.5 us."""
+    a, b, c, x, mu, theta = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), np.asarray(c, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
+    r = a + b + c
+    scale = np.abs(a) + np.abs(b) + np.abs(c)
+
+    def plain(a, b, c, x, mu, theta, r, scale):
+        return r
+
+    def cancelling(a, b, c, x, mu, theta, r, scale):
+        return _scorethetaasym_refined(r, x, mu, theta)
+
+    return _select((a, b, c, x, mu, theta, r, scale,), ((lambda: ~(np.abs(r) < 0.015625 * scale), plain, False),), cancelling, False)
+
+
+def _gausslogpdf_refined(r, scale, x, mu, sigma2):
+    """Both terms in long double (x87) where that suffices, else in double-double (a non-finite refinement keeps the double value)."""
+    r, scale, x, mu, sigma2 = np.broadcast_arrays(np.asarray(r, dtype=np.float64), np.asarray(scale, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(sigma2, dtype=np.float64))
+    d_ld = np.asarray(x, dtype=np.longdouble) - mu
+    ld = -0.5 * np.log(_LD_2PI * sigma2) - d_ld * d_ld / (np.asarray(2.0, dtype=np.longdouble) * sigma2)
+
+    def long_double(r, scale, x, mu, sigma2, d_ld, ld):
+        return np.asarray(ld, dtype=np.float64)
+
+    def double_double(r, scale, x, mu, sigma2, d_ld, ld):
+        log_term = _dd_log(_dd_mul((6.283185307179586, 2.4492935982947064e-16), _dd_of(sigma2)))
+        d = _dd_sum(x, -mu)
+        square = _dd_div(_dd_mul(d, d), _dd_of(2.0 * sigma2))
+        out = _dd_neg(_dd_add(_dd_mul(_dd_of(0.5), log_term), square))
+        refined = _dd_value(out)
+        return np.where(np.isfinite(refined), refined, r)
+
+    return _select((r, scale, x, mu, sigma2, d_ld, ld,), ((lambda: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= 1.52587890625e-05 * scale), long_double, False),), double_double, False)
+
+
+def _gausslogpdf(a, b, x, mu, sigma2):
+    """a + b, unless they cancel or the log is of an argument near 1; then the refinement."""
+    a, b, x, mu, sigma2 = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(sigma2, dtype=np.float64))
+    r = a + b
+    scale = np.abs(a) + np.abs(b) + 0.5
+
+    def plain(a, b, x, mu, sigma2, r, scale):
+        return r
+
+    def cancelling(a, b, x, mu, sigma2, r, scale):
+        return _gausslogpdf_refined(r, scale, x, mu, sigma2)
+
+    return _select((a, b, x, mu, sigma2, r, scale,), ((lambda: ~(np.abs(r) < 0.03125 * scale), plain, False),), cancelling, False)
 
 
 def _log1pdiv(a, b):
@@ -966,447 +1480,6 @@ def _lpowrising(n, m, z, columns=None):
     rest = _idx(~safe & (n != 0))
     if rest.size:
         out[rest] = n[rest] * np.log(m[rest]) + _lrising1p(n[rest], z[rest])
-    return out
-
-
-# Error-free transformations for the few differences that cancel (numpy has no fma: Dekker's split).
-_SPLIT = 134217729.0  # 2^27 + 1
-
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = _SPLIT * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _dd_mul(ah, al, bh, bl):
-    p, e = _two_prod(ah, bh)
-    return _two_sum(p, e + (ah * bl + al * bh))
-
-
-def _gradthetalead(x, mu, theta):
-    """x/(2 theta a) - s^2/2 + s^3/3 (a = x+theta, b = theta+mu, d = x-mu, s = d/b), numerator in double-double;
-    beyond _LEAD_EXPANDED_FROM the expanded numerator, beyond _LEAD_FROM_SERIES its series (see the C backend)."""
-    x, mu, theta = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (x, mu, theta)))
-    dh, dl = _two_sum(x, -mu)
-    ah, al = _two_sum(x, theta)
-    bh, bl = _two_sum(theta, mu)
-    d2h, d2l = _dd_mul(dh, dl, dh, dl)
-    d3h, d3l = _dd_mul(d2h, d2l, dh, dl)
-    b3h, b3l = _dd_mul(*_dd_mul(bh, bl, bh, bl), bh, bl)
-    th, tl = _dd_mul(ah, al, theta, 0.0)
-    p1h, p1l = _dd_mul(b3h, b3l, 3.0 * x, 0.0)
-    p2h, p2l = _dd_mul(*_dd_mul(*_dd_mul(d2h, d2l, th, tl), bh, bl), 3.0, 0.0)
-    p3h, p3l = _dd_mul(d3h, d3l, th, tl)
-    sh, sl = _two_sum(p1h, -p2h)
-    eh, el = _two_sum(sh, 2.0 * p3h)  # doubling is exact
-    numerator = eh + (el + sl + (p1l - p2l + 2.0 * p3l))
-    lead = numerator / (6.0 * th * b3h)
-    beyond = _idx(theta > _LEAD_EXPANDED_FROM)
-    if not beyond.size:
-        return lead
-    lead = np.array(lead, dtype=np.float64)
-    expanded = beyond[~(theta[beyond] > _LEAD_FROM_SERIES)]
-    if expanded.size:
-        lead[expanded] = _gradthetalead_expanded(x[expanded], mu[expanded], theta[expanded])
-    huge = beyond[theta[beyond] > _LEAD_FROM_SERIES]
-    if huge.size:
-        # theta^5 would overflow: the series in 1/theta, (x - d^2)/(2 theta^2) + c3/theta^3 with
-        # c3 = x (d^2 - x/2) - 2 d^3/3, exact to O((x + mu)/theta) relative also where x = d^2 exactly.
-        xh, dhh, d2hh, th_ = x[huge], dh[huge], d2h[huge], theta[huge]
-        ch, cl = _two_sum(xh, -d2hh)
-        c3 = xh * (d2hh - 0.5 * xh) - d2hh * dhh * (2.0 / 3.0)
-        lead[huge] = (((ch + (cl - d2l[huge])) + 2.0 * c3 / th_) / th_) / (2.0 * th_)
-    return lead
-
-
-# Double-double arithmetic on (hi, lo) pairs of arrays (about 2^-104 relative per operation), for the rare inputs
-# where a kernel's double-precision parts cancel. The same algorithms as the C backend's (Dekker's split for the
-# exact product): the same result on every platform, no long double needed.
-def _dd(a):
-    return np.asarray(a, dtype=np.float64), np.zeros(np.shape(a))
-
-
-def _dd_fast(a, b):
-    s = a + b
-    return s, b - (s - a)
-
-
-def _dd_add(a, b):
-    s, e = _two_sum(a[0], b[0])
-    t, f = _two_sum(a[1], b[1])
-    s, e = _dd_fast(s, e + t)
-    return _dd_fast(s, e + f)
-
-
-def _dd_neg(a):
-    return -a[0], -a[1]
-
-
-def _dd_sub(a, b):
-    return _dd_add(a, _dd_neg(b))
-
-
-def _dd_times(a, b):
-    p, e = _two_prod(a[0], b[0])
-    return _dd_fast(p, e + (a[0] * b[1] + a[1] * b[0]))
-
-
-def _dd_div(a, b):
-    q1 = a[0] / b[0]
-    r = _dd_sub(a, _dd_times(b, _dd(q1)))
-    q2 = r[0] / b[0]
-    r = _dd_sub(r, _dd_times(b, _dd(q2)))
-    q3 = r[0] / b[0]
-    return _dd_add(_dd_fast(q1, q2), _dd(q3))
-
-
-def _dd_recip(b):
-    """1 / b: q = 1/b.hi and the remainder 1 - q b (exact for the b.hi part) gives the correction."""
-    q = 1.0 / b[0]
-    p, e = _two_prod(q, b[0])
-    return _dd_fast(q, ((1.0 - p) - e - q * b[1]) * q)
-
-
-def _dd_add_plain(a, b):
-    """a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two."""
-    s, e = _two_sum(a[0], b[0])
-    return _dd_fast(s, e + (a[1] + b[1]))
-
-
-def _gradthetalead_expanded(x, mu, theta):
-    """GradThetaLead for _LEAD_EXPANDED_FROM < theta <= _LEAD_FROM_SERIES, its numerator with theta's powers taken out
-    of every term, 3 (x - d^2) theta^3 + e2 theta^2 + e1 theta + e0, by Horner's scheme in double-double (see the C
-    backend's nbk_gradthetalead_expanded)."""
-    d, t = _two_sum(x, -mu), _dd(theta)
-    d2 = _dd_times(d, d)
-    d3 = _dd_times(d2, d)
-    mu2 = _two_prod(mu, mu)
-    two_d3 = 2.0 * d3[0], 2.0 * d3[1]
-    three, nine = _dd(np.full_like(x, 3.0)), _dd(np.full_like(x, 9.0))
-    e3 = _dd_times(three, _dd_sub(_dd(x), d2))
-    e2 = _dd_add(_dd_sub(_dd_times(nine, _two_prod(x, mu)), _dd_times(three, _dd_times(d2, _two_sum(x, mu)))), two_d3)
-    e1 = _dd_times(_dd(x), _dd_add(_dd_sub(_dd_times(nine, mu2), _dd_times(three, _dd_times(d2, _dd(mu)))), two_d3))
-    e0 = _dd_times(_dd_times(_dd(3.0 * x), mu2), _dd(mu))
-    n = _dd_add(_dd_times(e3, t), e2)
-    n = _dd_add(_dd_times(n, t), e1)
-    n = _dd_add(_dd_times(n, t), e0)
-    b = _two_sum(theta, mu)
-    denominator = _dd_times(_dd_times(_dd_times(t, _two_sum(x, theta)), _dd_times(b, b)), b)
-    hi, lo = _dd_div(n, _dd_times(_dd(np.full_like(x, 6.0)), denominator))
-    return hi + lo
-
-
-def _dd_terms(coefficients, first, weighted, x, lead):
-    """(used, exact): how many terms of sum_j c[j] x^(j+1) (times j+1 when ``weighted``) a double-double sum needs at
-    some element, the first ``first`` always: down to _TAIL_DD of ``lead``, and down to _DD_EXACT_ABOVE of it (the
-    rest are summed in double precision)."""
-    size, used, exact = x.copy(), first, first
-    while used < len(coefficients):
-        term = (used + 1 if weighted else 1) * abs(coefficients[used][0]) * size
-        if not np.any(term >= _TAIL_DD * lead):
-            break
-        if np.any(term >= _DD_EXACT_ABOVE * lead):
-            exact = used + 1
-        used += 1
-        size = size * x
-    return used, exact
-
-
-def _dd_series(w, coefficients, exact, lead):
-    """sum_j coefficients[j] w^(j+1) by Horner, relative to a leading term ``lead``: terms below 2^-110 lead (at
-    every element) are left out, those from index ``exact`` on (below 2^-56 of the sum, derive/series.py) or below
-    2^-56 lead at every element are summed in double precision, the others in double-double."""
-    used, exact_here = _dd_terms(coefficients, 0, False, w[0], lead)
-    exact_here = min(exact_here, exact)
-    tail = np.zeros_like(w[0])
-    for j in range(used - 1, exact_here - 1, -1):
-        tail = (tail + coefficients[j][0]) * w[0]
-    acc = _dd(tail)
-    for j in range(exact_here - 1, -1, -1):
-        acc = _dd_times(_dd_add_plain(coefficients[j], acc), w)  # |acc| <= |c[j]| w/(1 - w): no cancellation
-    return acc
-
-
-def _dd_atanh_tail(w, lead=1.0):
-    """sum_j 1/(2j+1) w^j (j >= 1): log((1+v)/(1-v)) = 2 v (1 + this) at w = v^2, |v| below the table's bound, to about
-    2^-106 of ``lead``, the size of what it is added to (1 in the log; |t + d|/2 in log1p(t) - t, which may be tiny)."""
-    return _dd_series(w, _DD_ATANH, 3, lead)
-
-
-def _dd_log_point(t):
-    """The table point i nearest to 1 + t (c = 1 + i/_DD_LOG_STEPS is exact)."""
-    return np.rint(t * _DD_LOG_STEPS).astype(np.int64)
-
-
-def _dd_log(y):
-    """log(y), y > 0: y = 2^e m with m in [1/sqrt 2, sqrt 2), m = c (1+v)/(1-v) with c the nearest table point,
-    and log((1+v)/(1-v)) = 2 atanh(v) by its series (|v| < 0.006: a few terms)."""
-    mantissa, e = np.frexp(y[0])
-    e = np.where(mantissa < 0.70710678118654752, e - 1, e)
-    m = np.ldexp(y[0], -e), np.ldexp(y[1], -e)
-    i = _dd_log_point(m[0] - 1.0)
-    c = 1.0 + i / _DD_LOG_STEPS
-    v = _dd_div(_dd_add(m, _dd(-c)), _dd_add(m, _dd(c)))
-    two_v = 2.0 * v[0], 2.0 * v[1]
-    table = _DD_LOG_TABLE[i - _DD_LOG_FIRST]
-    log_m = _dd_add((table[:, 0], table[:, 1]), _dd_add(two_v, _dd_times(two_v, _dd_atanh_tail(_dd_times(v, v)))))
-    return _dd_add(_dd_times(_DD_LN2, _dd(e.astype(np.float64))), log_m)
-
-
-def _dd_log1pmx_series(t):
-    """log(1 + t) - t for |t| < _SERIES_BELOW: with c = 1 + d the table point nearest to 1 + t and
-    v = (t - d)/(2 + t + d), log(c) - d (the table) + 2 v (1 + atanh tail) - (t - d), where 2 v - (t - d) = -v (t + d)
-    (the tail is summed to 2^-106 of (t + d)/2, not of 1: near t = 0 it is ~t/6 of it)."""
-    i = _dd_log_point(t[0])
-    d = i / _DD_LOG_STEPS
-    t_plus_d = _dd_add(t, _dd(d))
-    v = _dd_div(_dd_add(t, _dd(-d)), _dd_add(t_plus_d, _dd(2.0)))
-    tail = _dd_atanh_tail(_dd_times(v, v), 0.5 * np.abs(t_plus_d[0]))
-    table = _DD_LOG_TABLE[i - _DD_LOG_FIRST]
-    return _dd_add((table[:, 2], table[:, 3]), _dd_times(v, _dd_sub(_dd_add(tail, tail), t_plus_d)))
-
-
-def _dd_psilog_series(z):
-    """psi(z) - log(z) for z >= _DD_ASYMPTOTIC_FROM, by the asymptotic series."""
-    inv = _dd_recip(z)
-    acc = _dd_series(_dd_times(inv, inv), _DD_DIGAMMA, 7, 0.5 * inv[0])
-    return _dd_neg(_dd_add((0.5 * inv[0], 0.5 * inv[1]), acc))
-
-
-def _pick(mask, a, b):
-    """Double-double a where mask holds, else b."""
-    return np.where(mask, a[0], b[0]), np.where(mask, a[1], b[1])
-
-
-def _at(a, where):
-    """The elements ``where`` of a double-double array."""
-    return a[0][where], a[1][where]
-
-
-def _dd_psir_divided(p, q):
-    """sum_k c_k (p^k - q^k)/(p - q), c_k = _DD_PSIR[k-1] = B_2k/(2k), for 0 < q < p <= 1/_DD_ASYMPTOTIC_FROM^2
-    (see the C backend's nbk_dd_psir_divided): Horner's scheme for A_k = c_k + p A_(k+1) and the divided difference
-    D_k = A_(k+1) + q D_(k+1) alongside; terms whose bound k |c_k| p^(k-1) is below 2^-110 of c_1 (at every element) are
-    left out, those below 2^-56 of it summed in double precision."""
-    used, exact = _dd_terms(_DD_PSIR, 1, True, p[0], _DD_PSIR[0][0])
-    exact = min(exact, 9)
-    a_tail, d_tail = np.zeros_like(p[0]), np.zeros_like(p[0])
-    for j in range(used - 1, exact - 1, -1):
-        d_tail = a_tail + q[0] * d_tail
-        a_tail = _DD_PSIR[j][0] + p[0] * a_tail
-    a, d = _dd(a_tail), _dd(d_tail)
-    for j in range(exact - 1, -1, -1):
-        d = _dd_add_plain(a, _dd_times(q, d))
-        a = _dd_add_plain(_DD_PSIR[j], _dd_times(p, a))
-    return _dd_add_plain(a, _dd_times(q, d))
-
-
-def _scoretheta_split_dd(x, mu, theta):
-    """The theta-score for theta >= _DD_ASYMPTOTIC_FROM in double-double, as x/(2 theta (x+theta)) + PsilogDiffR +
-    Log1pmx(s) (see the C backend's nbk_scoretheta_split_dd): no digamma or logarithm of size log(theta) is formed, so
-    nothing cancels but the final sum, at any theta. Returns (hi, lo)."""
-    a, b = _two_sum(x, theta), _two_sum(theta, mu)
-    theta_a = _dd_times(_dd(theta), a)
-    lead = _dd_div(_dd(x), _dd_add(theta_a, theta_a))
-    p, q = _dd_recip(_two_prod(theta, theta)), _dd_recip(_dd_times(a, a))
-    spread = _dd_times(_dd_times(_dd(x), _two_sum(x, 2.0 * theta)), p)
-    remainder = _dd_times(_dd_times(spread, q), _dd_psir_divided(p, q))
-    s = _dd_div(_two_sum(x, -mu), b)
-    psi_part = _dd_add_plain(lead, remainder)  # both positive
-    hi, lo = np.empty_like(x), np.empty_like(x)
-    near = _idx(np.abs(s[0]) < _SERIES_BELOW)
-    if near.size:
-        hi[near], lo[near] = _dd_add(_at(psi_part, near), _dd_log1pmx_series(_at(s, near)))
-    far = _idx(~(np.abs(s[0]) < _SERIES_BELOW))
-    if far.size:
-        log_part = _dd_log(_dd_div(_at(a, far), _at(b, far)))
-        hi[far], lo[far] = _dd_sub(_dd_add(_at(psi_part, far), log_part), _at(s, far))
-    return hi, lo
-
-
-def _scoretheta_dd(x, mu, theta):
-    """The theta-score in double-double, from the same two parts as the double forms (see the C backend's
-    nbk_scoretheta_dd): RisingRecipDev + Log1pmx(-mu/(theta+mu)) for small counts, PsilogDiff + Log1pmx(s) beyond (for
-    theta >= _DD_ASYMPTOTIC_FROM in the split form)."""
-    hi, lo = np.empty_like(x), np.empty_like(x)
-    b = _two_sum(theta, mu)
-    small = _idx(x < _SMALL_COUNT)
-    if small.size:
-        xs, ms, ts, bs = x[small], mu[small], theta[small], _at(b, small)
-        total = _dd(np.zeros_like(xs))
-        for k in range(int(xs.max())):
-            term = _dd_div(_two_sum(ms, np.full_like(ms, -k)), _dd_times(_two_sum(ts, np.full_like(ts, k)), bs))
-            total = _pick(k < xs, _dd_add(total, term), total)
-        t = _dd_neg(_dd_div(_dd(ms), bs))
-        near = _idx(np.abs(t[0]) < _SERIES_BELOW)
-        far = _idx(~(np.abs(t[0]) < _SERIES_BELOW))
-        hi[small[near]], lo[small[near]] = _dd_add(_at(total, near), _dd_log1pmx_series(_at(t, near)))
-        if far.size:
-            log_part = _dd_log(_dd_div(_dd(ts[far]), _at(bs, far)))
-            hi[small[far]], lo[small[far]] = _dd_sub(_dd_add(_at(total, far), log_part), _at(t, far))
-    # theta in the series' range: the split form, which does not subtract two digammas' series of size 1/(2 theta)
-    split = _idx(~(x < _SMALL_COUNT) & (theta >= _DD_ASYMPTOTIC_FROM))
-    if split.size:
-        hi[split], lo[split] = _scoretheta_split_dd(x[split], mu[split], theta[split])
-    big = _idx(~(x < _SMALL_COUNT) & ~(theta >= _DD_ASYMPTOTIC_FROM))
-    if big.size:
-        xb, mb, tb, bb = x[big], mu[big], theta[big], _at(b, big)
-        shifted, total = _dd(tb), _dd(np.zeros_like(tb))
-        while True:
-            active = shifted[0] < _DD_ASYMPTOTIC_FROM
-            if not active.any():
-                break
-            total = _pick(active, _dd_add_plain(total, _dd_recip(shifted)), total)  # positive terms
-            shifted = _dd_add(shifted, _dd(np.where(active, 1.0, 0.0)))
-        xt, s = _two_sum(xb, tb), _dd_div(_two_sum(xb, -mb), bb)
-        total = _dd_add(total, _dd_sub(_dd_psilog_series(xt), _dd_psilog_series(shifted)))
-        # log((x+theta)/theta) - log((theta+K)/theta) - log((theta+mu)/theta) - s: psi -> psilog, and Log1pmx(s).
-        near = _idx(np.abs(s[0]) < _SERIES_BELOW)
-        if near.size:
-            out = _dd_add(_at(total, near), _dd_log1pmx_series(_at(s, near)))
-            moved = _idx(shifted[0][near] != tb[near])
-            if moved.size:
-                shift_log = _dd_log(_dd_div(_at(_at(shifted, near), moved), _dd(tb[near][moved])))
-                out[0][moved], out[1][moved] = _dd_sub(_at(out, moved), shift_log)
-            hi[big[near]], lo[big[near]] = out
-        far = _idx(~(np.abs(s[0]) < _SERIES_BELOW))
-        if far.size:
-            ratio = _dd_div(_dd_times(_at(xt, far), _dd(tb[far])), _dd_times(_at(bb, far), _at(shifted, far)))
-            hi[big[far]], lo[big[far]] = _dd_sub(_dd_add(_at(total, far), _dd_log(ratio)), _at(s, far))
-    return hi + lo
-
-
-def _ld_log1pmx(t, one_plus_t):
-    """log1p(t) - t in long double, given t and 1 + t: the atanh series for |t| < _SERIES_BELOW, else log - t."""
-    out = np.log(one_plus_t) - t
-    near = _idx(np.abs(t) < _SERIES_BELOW)
-    if near.size:
-        tn = t[near]
-        v = tn / (2 + tn)
-        w = v * v
-        tail = np.zeros_like(v)
-        for c in _LD_ATANH[::-1]:
-            tail = (tail + c) * w
-        out[near] = v * (2 * tail - tn)
-    return out
-
-
-def _ld_psilog(z):
-    """psi(z) - log(z) in long double: the recurrence up to the series' range, then the series."""
-    steps = np.maximum(np.ceil(_ASYMPTOTIC_FROM - z), 0)
-    shifted = z + steps
-    shift = _sum_below(steps, lambda k, z: -1 / (z + k), z)
-    w = 1 / (shifted * shifted)
-    acc = np.zeros_like(z)
-    for c in _LD_DIGAMMA[::-1]:
-        acc = (acc + c) * w
-    return -0.5 / shifted - acc + shift + np.log1p(steps / z)
-
-
-def _scoretheta_ld(x, mu, theta):
-    """The theta-score's two parts (as the double forms) in long double (see the C backend's nbk_scoretheta_ld)."""
-    x, mu, theta = (np.asarray(v, dtype=np.longdouble) for v in (x, mu, theta))
-    b = theta + mu
-    out = np.empty_like(x)
-    small = _idx(x < _SMALL_COUNT)
-    if small.size:
-        xs, ms, ts, bs = x[small], mu[small], theta[small], b[small]
-        total = _sum_below(xs, lambda k, m, t, b: (m - k) / ((t + k) * b), ms, ts, bs)
-        out[small] = total + _ld_log1pmx(-ms / bs, ts / bs)
-    big = _idx(~(x < _SMALL_COUNT))
-    if big.size:
-        xb, mb, tb, bb = x[big], mu[big], theta[big], b[big]
-        out[big] = _ld_psilog(xb + tb) - _ld_psilog(tb) + _ld_log1pmx((xb - mb) / bb, (xb + tb) / bb)
-    return out
-
-
-def _scoretheta(a, b, x, mu, theta):
-    """The theta-score psi(x+theta) - psi(theta) + log(theta/(theta+mu)) + (mu-x)/(theta+mu) given its two double
-    parts a and b (RisingRecipDev and Log1pmx for small counts, PsilogDiff and Log1pmx beyond): a + b, unless they
-    cancel so far that the parts' own errors (up to ~12 and ~30 ulps of |a| + |b|) could exceed the goal; there the
-    same two parts in long double where numpy's is x87 extended precision, and in double-double where those still
-    cancel too far (or where numpy's longdouble is only double)."""
-    a, b, x, mu, theta = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, mu, theta)))
-    out = a + b
-    below = np.where(x < _SMALL_COUNT, _REFINE_BELOW_SMALL_COUNT, _REFINE_BELOW)
-    scale = np.abs(a) + np.abs(b)
-    rare = _idx(np.abs(out) < below * scale)
-    if rare.size and _LONG_DOUBLE_STAGE:
-        # The same parts in long double carry 2^-11 of the double errors: enough unless they cancel that much more.
-        refined = _scoretheta_ld(x[rare], mu[rare], theta[rare])
-        done = np.isfinite(refined) & (np.abs(refined) >= below[rare] * 2.0**-11 * scale[rare])
-        out[rare[done]] = refined[done].astype(np.float64)
-        rare = rare[~done]
-    if rare.size:
-        refined = _scoretheta_dd(x[rare], mu[rare], theta[rare])
-        out[rare] = np.where(np.isfinite(refined), refined, out[rare])
-    return out
-
-
-def _scorethetaasym(a, b, c, x, mu, theta):
-    """The theta-score given the three parts of its asymptotic split (GradThetaLead, Log1pmx4, PsilogDiffR), each within
-    a few ulps of itself: a + b + c, unless they cancel so far that those errors could exceed the goal (|a + b + c| <
-    _REFINE_BELOW_ASYMPTOTIC (|a| + |b| + |c|)); there the score in double-double, from the split form for theta >=
-    _DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below (see the C backend)."""
-    a, b, c, x, mu, theta = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, x, mu, theta)))
-    out = a + b
-    out += c
-    scale = np.abs(a)
-    scale += np.abs(b)
-    scale += np.abs(c)
-    scale *= _REFINE_BELOW_ASYMPTOTIC
-    rare = _idx(np.abs(out) < scale)
-    if rare.size:
-        xr, mr, tr = x[rare], mu[rare], theta[rare]
-        refined = np.empty_like(xr)
-        split = _idx(tr >= _DD_ASYMPTOTIC_FROM)
-        if split.size:
-            hi, lo = _scoretheta_split_dd(xr[split], mr[split], tr[split])
-            refined[split] = hi + lo
-        low = _idx(~(tr >= _DD_ASYMPTOTIC_FROM))
-        if low.size:
-            refined[low] = _scoretheta_dd(xr[low], mr[low], tr[low])
-        out[rare] = np.where(np.isfinite(refined), refined, out[rare])
-    return out
-
-
-def _gausslogpdf(a, b, x, mu, sigma2):
-    """-log(2 pi sigma2)/2 - (x-mu)^2/(2 sigma2) given its two terms a and b: a + b, unless they cancel or the log
-    is of an argument near 1 (|a + b| < _REFINE_BELOW_GAUSSIAN (|a| + |b| + 1/2)); there both in long double (x87),
-    or double-double where that is not enough or not available."""
-    a, b, x, mu, sigma2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, mu, sigma2)))
-    out = a + b
-    scale = np.abs(a) + np.abs(b) + 0.5
-    rare = _idx(np.abs(out) < _REFINE_BELOW_GAUSSIAN * scale)
-    if rare.size and _LONG_DOUBLE_STAGE:
-        s2 = sigma2[rare].astype(np.longdouble)
-        d = x[rare].astype(np.longdouble) - mu[rare]
-        refined = -0.5 * np.log(_LD_2PI * s2) - d * d / (2 * s2)
-        done = np.isfinite(refined) & (np.abs(refined) >= _REFINE_BELOW_GAUSSIAN * 2.0**-11 * scale[rare])
-        out[rare[done]] = refined[done].astype(np.float64)
-        rare = rare[~done]
-    if rare.size:
-        s2 = sigma2[rare]
-        log_term = _dd_log(_dd_times(_DD_2PI, _dd(s2)))
-        d = _two_sum(x[rare], -mu[rare])
-        square = _dd_div(_dd_times(d, d), _dd(2.0 * s2))
-        hi, lo = _dd_neg(_dd_add(_dd_times(_dd(np.full_like(s2, 0.5)), log_term), square))
-        refined = hi + lo
-        out[rare] = np.where(np.isfinite(refined), refined, out[rare])
     return out
 
 

@@ -1,7 +1,8 @@
-"""The primitives' implementations (derive/numerics) as C: one static inline function each, callee first.
+"""The primitives' implementations (derive/numerics) as C: one static function each, callee first.
 
-Ordered nodes print with the parentheses that keep their order; polynomials become functions of their own written
-by Estrin's scheme; library calls are libm's; table lookups index the generated tables.
+Ordered nodes print with the parentheses that keep their order; polynomials become functions of their own (Estrin's
+scheme for doubles, Horner's for the long double tables); short sums become loops; library calls are libm's (with
+the l suffix on long doubles); pairs are the runtime's nbk_dd; table lookups index the generated tables.
 """
 
 from __future__ import annotations
@@ -12,20 +13,30 @@ import sympy as sp
 
 from derive.backends.c.printer import CKernelPrinter, estrin
 from derive.numerics.collect import generated_functions, polynomials
-from derive.numerics.ir import Function, SumBelow, expressions, infix
+from derive.numerics.ir import PAIR, REAL, WIDE, WIDE_TABLES, Function, SumBelow, expressions, infix, type_of
+
+C_TYPES = {REAL: "double", PAIR: "nbk_dd", WIDE: "long double"}
 
 
 class CNumericsPrinter(CKernelPrinter):
     """The kernel printer, plus the implementation language's nodes."""
 
-    #: The loop function printed for each short sum of the function being printed (c_function fills it in).
-    sums: dict[sp.Basic, str] = {}
+    def __init__(self) -> None:
+        super().__init__()
+        #: The types of the names of the function being printed, and the loop function of each of its short sums.
+        self.types: dict[str, str] = {}
+        self.sums: dict[sp.Basic, str] = {}
 
     def _print_OrderedBase(self, expr: sp.Basic) -> str:
         return infix(expr, self._print)
 
     def _print_Libm(self, expr: sp.Basic) -> str:
-        return f"{expr.name}({', '.join(self._print(a) for a in expr.args[1:])})"
+        suffix = "l" if type_of(expr, self.types) == WIDE else ""
+        return f"{expr.name}{suffix}({', '.join(self._print(a) for a in expr.args[1:])})"
+
+    def _print_Abs(self, expr: sp.Basic) -> str:
+        suffix = "l" if type_of(expr.args[0], self.types) == WIDE else ""
+        return f"fabs{suffix}({self._print(expr.args[0])})"
 
     def _print_Polynomial(self, expr: sp.Basic) -> str:
         return f"{polynomial_name(expr.table, *expr.bounds)}({self._print(expr.args[0])})"
@@ -34,9 +45,43 @@ class CNumericsPrinter(CKernelPrinter):
         return f"NBK_{expr.table.upper()}[(int){self._print(expr.args[1])}]"
 
     def _print_Call(self, expr: sp.Basic) -> str:
-        return f"nbk_{expr.callee}({', '.join(self._print(a) for a in expr.args[1:])})"
+        return f"nbk_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
 
     _print_Runtime = _print_Call
+
+    def _print_TableArg(self, expr: sp.Basic) -> str:
+        return f"NBK_{expr.table.upper()}"
+
+    def _print_Hi(self, expr: sp.Basic) -> str:
+        return f"{self._print(expr.args[0])}.hi"
+
+    def _print_Lo(self, expr: sp.Basic) -> str:
+        return f"{self._print(expr.args[0])}.lo"
+
+    def _print_PairConstant(self, expr: sp.Basic) -> str:
+        return f"((nbk_dd){{{self._print(expr.args[0])}, {self._print(expr.args[1])}}})"
+
+    def _print_WideConstant(self, expr: sp.Basic) -> str:
+        return f"NBK_{expr.constant.upper()}"
+
+    def _print_ToWide(self, expr: sp.Basic) -> str:
+        return f"(long double){self._print(expr.args[0])}"
+
+    def _print_ToReal(self, expr: sp.Basic) -> str:
+        return f"(double){self._print(expr.args[0])}"
+
+    def _print_Select(self, expr: sp.Basic) -> str:
+        condition, a, b = (self._print(arg) for arg in expr.args)
+        return f"(({condition}) ? {a} : {b})"
+
+    def _print_IsFinite(self, expr: sp.Basic) -> str:
+        return f"isfinite({self._print(expr.args[0])})"
+
+    def _print_LongDoubleStage(self, expr: sp.Basic) -> str:
+        return "NBK_LONG_DOUBLE_STAGE"
+
+    def _print_Not(self, expr: sp.Basic) -> str:
+        return f"!({self._print(expr.args[0])})"
 
     def _print_SumBelow(self, expr: sp.Basic) -> str:
         count = self._print(expr.parts[4])
@@ -58,43 +103,58 @@ def _comment(text: str) -> list[str]:
 
 
 def c_sum_below(name: str, node: SumBelow, printer: CNumericsPrinter) -> str:
-    """A short sum as a loop of its own (k an int, as the counts are small)."""
+    """A short sum as a loop of its own (k an int, as the counts are small); pairs accumulate by the runtime."""
     acc, k, term, lo, _ = node.parts
-    params = ", ".join(["double count", *(f"double {v}" for v in node.free())])
-    return (f"static inline double {name}({params}) {{\n    double {acc} = 0.0;\n"
-            f"    for (int {k} = {lo}; {k} < (int)count; ++{k}) {acc} += {printer.doprint(term)};\n"
-            f"    return {acc};\n}}")
+    kind = type_of(term, printer.types)
+    params = ", ".join(["double count", *(f"{C_TYPES[printer.types.get(str(v), REAL)]} {v}" for v in node.free())])
+    zero = "{0.0, 0.0}" if kind == PAIR else "0.0"
+    step = f"{acc} = nbk_{node.add}({acc}, {printer.doprint(term)})" if kind == PAIR else \
+        f"{acc} += {printer.doprint(term)}"
+    return (f"static inline {C_TYPES[kind]} {name}({params}) {{\n    {C_TYPES[kind]} {acc} = {zero};\n"
+            f"    for (int {k} = {lo}; {k} < (int)count; ++{k}) {step};\n    return {acc};\n}}")
 
 
 def c_function(fn: Function, printer: CNumericsPrinter) -> str:
+    printer.types = fn.types()
     sums = [node for expr in expressions(fn) for node in sp.preorder_traversal(expr) if isinstance(node, SumBelow)]
     printer.sums = {node: f"nbk_{fn.name}_sum{i}" for i, node in enumerate(dict.fromkeys(sums))}
     loops = [c_sum_below(name, node, printer) + "\n\n" for node, name in printer.sums.items()]
     return "".join(loops) + _c_body(fn, printer)
 
 
+def _declarations(lets, printer: CNumericsPrinter, indent: str) -> list[str]:
+    return [f"{indent}const {C_TYPES[printer.types[str(s)]]} {s} = {printer.doprint(v)};" for s, v in lets]
+
+
 def _c_body(fn: Function, printer: CNumericsPrinter) -> str:
     p = printer.doprint
-    params = ", ".join(f"double {s}" for s in fn.params)
-    lines = [*_comment(fn.doc), f"static inline double nbk_{fn.name}({params}) {{"]
-    lines += [f"    const double {s} = {p(v)};" for s, v in fn.lets]
+    params = ", ".join(f"{C_TYPES[fn.type_of_param(i)]} {s}" for i, s in enumerate(fn.params))
+    storage = "static NBK_RARE" if fn.cold else "static inline"
+    lines = [*_comment(fn.doc), f"{storage} {C_TYPES[fn.result]} nbk_{fn.name}({params}) {{"]
+    lines += _declarations(fn.lets, printer, "    ")
     for regime in fn.regimes:
         if regime.lets:
             lines.append(f"    if ({p(regime.condition)}) {{")
-            lines += [f"        const double {s} = {p(v)};" for s, v in regime.lets]
+            lines += _declarations(regime.lets, printer, "        ")
             lines += [f"        return {p(regime.value)};", "    }"]
         else:
             lines.append(f"    if ({p(regime.condition)}) return {p(regime.value)};")
-    lines += [f"    const double {s} = {p(v)};" for s, v in fn.default_lets]
+    lines += _declarations(fn.default_lets, printer, "    ")
     lines += [f"    return {p(fn.default)};", "}"]
     return "\n".join(lines)
 
 
 def c_polynomial(coef, table: str, start: int, stop: int) -> str:
+    """Estrin's scheme for double coefficients (a short chain of dependent operations); Horner's for the long double
+    tables (their refinements are rare, and Horner's order is what the long double stage was measured with)."""
+    name = polynomial_name(table, start, stop)
+    head = f"/* sum_j c[{start} + j] w^(j+1), c = {table} (derive/series.py). */\n"
+    if table in WIDE_TABLES:
+        return (f"{head}static inline long double {name}(long double w) {{\n    long double acc = 0.0L;\n"
+                f"    for (int j = {stop - 1}; j >= {start}; --j) acc = (acc + NBK_{table.upper()}[j]) * w;\n"
+                f"    return acc;\n}}")
     values = getattr(coef, table)[start:stop]
-    return (f"/* sum_j c[{start} + j] w^(j+1), c = {table} (derive/series.py), by Estrin's scheme. */\n"
-            f"static inline double {polynomial_name(table, start, stop)}(double w) {{\n"
-            f"    {estrin(list(values))}\n}}")
+    return f"{head}static inline double {name}(double w) {{\n    {estrin(list(values))}\n}}"
 
 
 def print_numerics(coef, natives: frozenset[str]) -> str:

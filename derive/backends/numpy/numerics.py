@@ -2,7 +2,8 @@
 
 A function with regimes hands them to the runtime's ``_select``, which runs each on the elements where it holds (or,
 for the dense common case, on all of them first); polynomials call the runtime's in-place Horner ``_polyval_w``;
-library calls are numpy's and scipy.special's ufuncs.
+short sums its ``_accumulate`` over prefixes of the count-sorted elements; library calls are numpy's and
+scipy.special's ufuncs; pairs are (hi, lo) tuples of arrays, long doubles numpy's longdouble.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import sympy as sp
 
 from derive.backends.numpy.printer import NumpyKernelPrinter
 from derive.numerics.collect import generated_functions
-from derive.numerics.ir import Function, infix
+from derive.numerics.ir import PAIR, REAL, WIDE, Function, infix, type_of
 
 _LIBRARY = {"exp": "np.exp", "log": "np.log", "log1p": "np.log1p", "lgamma": "_sc.gammaln", "fabs": "np.abs",
             "ceil": "np.ceil"}
+_DTYPES = {REAL: "np.float64", WIDE: "np.longdouble"}
 
 
 class NumpyNumericsPrinter(NumpyKernelPrinter):
@@ -23,6 +25,7 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
     def __init__(self, natives: dict[str, str]):
         super().__init__()
         self.natives = natives
+        self.types: dict[str, str] = {}
 
     def _print_OrderedBase(self, expr: sp.Basic) -> str:
         return infix(expr, self._print)
@@ -42,15 +45,54 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
         return f'np.take(_{expr.table.upper()}, {self._print(expr.args[1])}.astype(np.intp), mode="clip")'
 
     def _print_Call(self, expr: sp.Basic) -> str:
-        return f"_{expr.callee}({', '.join(self._print(a) for a in expr.args[1:])})"
+        return f"_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
 
     _print_Runtime = _print_Call
+
+    def _print_TableArg(self, expr: sp.Basic) -> str:
+        return f"_{expr.table.upper()}"
+
+    def _print_Hi(self, expr: sp.Basic) -> str:
+        return f"{self._print(expr.args[0])}[0]"
+
+    def _print_Lo(self, expr: sp.Basic) -> str:
+        return f"{self._print(expr.args[0])}[1]"
+
+    def _print_PairConstant(self, expr: sp.Basic) -> str:
+        return f"({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_WideConstant(self, expr: sp.Basic) -> str:
+        return f"_{expr.constant.upper()}"
+
+    def _print_ToWide(self, expr: sp.Basic) -> str:
+        return f"np.asarray({self._print(expr.args[0])}, dtype=np.longdouble)"
+
+    def _print_ToReal(self, expr: sp.Basic) -> str:
+        return f"np.asarray({self._print(expr.args[0])}, dtype=np.float64)"
+
+    def _print_Select(self, expr: sp.Basic) -> str:
+        condition, a, b = (self._print(arg) for arg in expr.args)
+        pick = "_pick" if type_of(expr, self.types) == PAIR else "np.where"
+        return f"{pick}({condition}, {a}, {b})"
+
+    def _print_IsFinite(self, expr: sp.Basic) -> str:
+        return f"np.isfinite({self._print(expr.args[0])})"
+
+    def _print_LongDoubleStage(self, expr: sp.Basic) -> str:
+        return "_LONG_DOUBLE_STAGE"
+
+    def _print_Not(self, expr: sp.Basic) -> str:
+        return f"~({self._print(expr.args[0])})"
 
     def _print_SumBelow(self, expr: sp.Basic) -> str:
         acc, k, term, lo, count = expr.parts
         free = [str(v) for v in expr.free()]
-        return (f"_accumulate({self._print(count)}, {lo}, lambda {', '.join([str(k), str(acc), *free])}: "
-                f"{self._print(term)}{''.join(', ' + v for v in free)})")
+        pair = type_of(term, self.types) == PAIR
+        name = "_accumulate_pair" if pair else "_accumulate"
+        head = f"{name}({self._print(count)}, {lo}, {expr.bound}, "
+        tail = f", _{expr.add}" if pair else ""
+        return (f"{head}lambda {', '.join([str(k), str(acc), *free])}: {self._print(term)}{tail}"
+                f"{''.join(', ' + v for v in free)})")
 
     def _print_IsInf(self, expr: sp.Basic) -> str:
         """One comparison (np.isposinf is a Python function around two ufuncs)."""
@@ -66,15 +108,23 @@ def _form(name: str, params: str, lets, value: sp.Basic, p) -> list[str]:
     return [*lines, f"        return {p(value)}", ""]
 
 
+def _arguments(fn: Function) -> list[str]:
+    """The parameters as arrays of their dtype (pairs as given), broadcast together where there are several."""
+    arrays = [s for i, s in enumerate(fn.params) if fn.type_of_param(i) != PAIR]
+    if not arrays:
+        return []
+    converted = ", ".join(f"np.asarray({s}, dtype={_DTYPES[fn.type_of_param(fn.params.index(s))]})" for s in arrays)
+    names = ", ".join(str(s) for s in arrays)
+    if len(arrays) == 1:
+        return [f"    {names} = {converted}"]
+    return [f"    {names} = np.broadcast_arrays({converted})"]
+
+
 def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
+    printer.types = fn.types()
     p = printer.doprint
-    names = ", ".join(str(s) for s in fn.params)
-    arrays = ", ".join(f"np.asarray({s}, dtype=np.float64)" for s in fn.params)
-    lines = [f"def _{fn.name}({names}):", f'    """{" ".join(fn.doc.split())}"""']
-    if len(fn.params) == 1:
-        lines.append(f"    {names} = {arrays}")
-    else:
-        lines.append(f"    {names} = np.broadcast_arrays({arrays})")
+    lines = [f"def _{fn.name}({', '.join(str(s) for s in fn.params)}):", f'    """{" ".join(fn.doc.split())}"""']
+    lines += _arguments(fn)
     lines += [f"    {s} = {p(v)}" for s, v in fn.lets]
     if not fn.regimes:
         lines += [f"    {s} = {p(v)}" for s, v in fn.default_lets]
@@ -87,7 +137,9 @@ def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
         lines += _form(name, every, regime.lets, regime.value, p)
         choices.append(f"(lambda: {p(regime.condition)}, {name}, {regime.dense})")
     lines += _form(fn.default_name, every, fn.default_lets, fn.default, p)
-    lines.append(f"    return _select(({every},), ({', '.join(choices)},), {fn.default_name}, {fn.default_dense})")
+    kind = "" if fn.result == REAL else f', "{fn.result}"'
+    chosen = f"({', '.join(choices)},)"
+    lines.append(f"    return _select(({every},), {chosen}, {fn.default_name}, {fn.default_dense}{kind})")
     return "\n".join(lines)
 
 

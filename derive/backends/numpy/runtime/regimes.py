@@ -24,34 +24,36 @@ def _polyval_w(coefficients, w):
     return acc
 
 
-def _select(args, regimes, otherwise, otherwise_dense):
+def _select(args, regimes, otherwise, otherwise_dense, kind="real"):
     """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
     ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
-    evaluated only while elements are left.
+    evaluated only while elements are left; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo)
+    tuple; arguments may be pairs too).
 
     A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
     dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
     gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
     np.errstate(all="ignore")).
     """
-    shape, size = args[0].shape, args[0].size
+    shape = np.shape(args[0])
+    size = int(np.prod(shape, dtype=np.int64))
     out, free, left = None, None, size
     for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
         mask = free if condition is None else condition() if free is None else condition() & free
         if mask is None:  # (the default, nothing taken before it)
-            return _own(form(*args), args)
+            return _own(form(*args), args, shape, kind)
         taken = np.count_nonzero(mask)
         if not taken:
             continue
         if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
-            out = _own(form(*args), args)
+            out = _own(form(*args), args, shape, kind)
             if taken == size:
                 return out
         else:
             if out is None:
-                out = np.empty(shape)
+                out = _empty(shape, kind)
             where = _idx(mask)
-            out.reshape(-1)[where] = form(*(a.reshape(-1)[where] for a in args))
+            _put(out, where, form(*(_take(a, where) for a in args)))
         left -= taken
         if not left:
             break
@@ -59,23 +61,50 @@ def _select(args, regimes, otherwise, otherwise_dense):
     return out
 
 
-def _own(value, args):
-    """``value`` as a float64 array of the arguments' shape that is none of them (callers write into it)."""
-    if isinstance(value, np.ndarray) and value.shape == args[0].shape and value.dtype == np.float64 and not any(
-            value is a for a in args):
+_DTYPES = {"real": np.float64, "wide": np.longdouble}
+
+
+def _empty(shape, kind):
+    return (np.empty(shape), np.empty(shape)) if kind == "pair" else np.empty(shape, dtype=_DTYPES[kind])
+
+
+def _take(a, where):
+    """The elements ``where`` (flat positions) of an array, or of both parts of a pair."""
+    if isinstance(a, tuple):
+        return tuple(_take(part, where) for part in a)
+    return np.reshape(a, -1)[where] if np.ndim(a) else a
+
+
+def _put(out, where, value):
+    if isinstance(out, tuple):
+        for part, v in zip(out, value, strict=True):
+            part.reshape(-1)[where] = v
+    else:
+        out.reshape(-1)[where] = value
+
+
+def _own(value, args, shape, kind):
+    """``value`` as a fresh array (or pair of arrays) of the arguments' shape and the kind's dtype, none of the
+    arguments (callers write into it)."""
+    if kind == "pair":
+        return tuple(_own(part, args, shape, "real") for part in value)
+    dtype = _DTYPES[kind]
+    if (isinstance(value, np.ndarray) and value.shape == shape and value.dtype == dtype
+            and not any(value is a for a in args)):
         return value
-    return np.array(np.broadcast_to(value, args[0].shape), dtype=np.float64)
+    return np.array(np.broadcast_to(value, shape), dtype=dtype)
 
 
-def _by_count(n, where=True):
+def _by_count(n, where=True, bound=None):
     """Positions of the counts 1 <= n < _SMALL_COUNT (where ``where`` holds), largest first, and above[k], how many
     of them exceed k, for every k some do. A loop over k < n then runs on the prefix [:above[k]] of the sorted
     elements: its work is the sum of the counts, with one gather per input. One stable sort of bytes (a radix sort)
     orders them."""
-    chosen = _idx(where & (n >= 1) & (n < _SMALL_COUNT))
+    bound = _SMALL_COUNT if bound is None else bound
+    chosen = _idx(where & (n >= 1) & (n < bound))
     counts = n[chosen].astype(np.int8)
     chosen = chosen[np.argsort(-counts, kind="stable")]
-    at_least = np.bincount(counts, minlength=_SMALL_COUNT)[::-1].cumsum()[::-1]
+    at_least = np.bincount(counts, minlength=bound)[::-1].cumsum()[::-1]
     return chosen, [int(c) for c in at_least[1:] if c]  # (non-increasing: the non-zero ones come first)
 
 
@@ -92,16 +121,36 @@ def _sum_below(n, term, *arrays):
     return out
 
 
-def _accumulate(n, lo, term, *arrays):
+def _accumulate(n, lo, bound, term, *arrays):
     """acc = 0, then acc += term(k, acc, *arrays) for lo <= k < n, per element (counts 0 <= n < _SMALL_COUNT): a
-    generated function's short sum (derive/numerics SumBelow), on prefixes of the count-sorted elements, the same
-    additions in the same order as a loop per element."""
-    chosen, above = _by_count(n)
-    parts = [a[chosen] for a in arrays]
-    acc = np.zeros(chosen.size)
+    generated function's short sum (derive/numerics SumBelow, its counts below ``bound``), on prefixes of the
+    count-sorted elements, the same additions in the same order as a loop per element."""
+    chosen, above = _by_count(n, bound=bound)
+    parts = [_take(a, chosen) for a in arrays]
+    dtype = np.result_type(np.float64, *(a for a in arrays if not isinstance(a, tuple)))
+    acc = np.zeros(chosen.size, dtype=dtype)
     for k, top in enumerate(above):
         if k >= lo:
-            acc[:top] += term(k, acc[:top], *(part[:top] for part in parts))
-    out = np.zeros(np.shape(n))
+            acc[:top] += term(k, acc[:top], *(_prefix(part, top) for part in parts))
+    out = np.zeros(np.shape(n), dtype=dtype)
     out[chosen] = acc
+    return out
+
+
+def _prefix(a, top):
+    return tuple(part[:top] for part in a) if isinstance(a, tuple) else a[:top]
+
+
+def _accumulate_pair(n, lo, bound, term, add, *arrays):
+    """As _accumulate for a double-double term: acc = add(acc, term(k, acc, *arrays)), ``add`` the runtime's dd_add
+    or dd_add_plain."""
+    chosen, above = _by_count(n, bound=bound)
+    parts = [_take(a, chosen) for a in arrays]
+    hi, lo_part = np.zeros(chosen.size), np.zeros(chosen.size)
+    for k, top in enumerate(above):
+        if k >= lo:
+            acc = (hi[:top], lo_part[:top])
+            hi[:top], lo_part[:top] = add(acc, term(k, acc, *(_prefix(part, top) for part in parts)))
+    out = (np.zeros(np.shape(n)), np.zeros(np.shape(n)))
+    out[0].reshape(-1)[chosen], out[1].reshape(-1)[chosen] = hi, lo_part
     return out
