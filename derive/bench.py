@@ -301,15 +301,6 @@ def _set_threads(backend: Any, n: int) -> None:
         raise KernelsUnavailable("the C backend has no set_threads(n) or threads attribute")
 
 
-def _accepts_out(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    try:
-        return "out" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _threaded(backend: Any, threads: int | None, call: Callable[[], Any]) -> Callable[[], Any]:
     """Pin the thread count inside the call: repeats are interleaved with other thread counts."""
     if threads is None:
@@ -322,9 +313,26 @@ def _threaded(backend: Any, threads: int | None, call: Callable[[], Any]) -> Cal
     return pinned
 
 
+def _signature(kernel: str) -> tuple[tuple[str, ...], int]:
+    """(input names, outputs it can write into out= buffers) of a kernel, or of a reduction (none: it returns a new,
+    smaller array), from the registry of kernels. The input names are the DataSet's attributes."""
+    from derive.spec import reductions, spec
+
+    summed = reductions()
+    if kernel in summed:
+        return summed[kernel].input_names, 0
+    found = spec(kernel)
+    return found.input_names, len(found.outputs)
+
+
+def _arguments(kernel: str, data: DataSet) -> tuple[Any, ...]:
+    return tuple(getattr(data, name) for name in _signature(kernel)[0])
+
+
 def _numpy_logpmf(data: DataSet) -> Prepared:
     fn = _backend("numpy").nb_logpmf
-    return Prepared(lambda: fn(data.x, data.mu, data.theta))
+    args = _arguments("nb_logpmf", data)
+    return Prepared(lambda: fn(*args))
 
 
 def _c_kernel(kernel: str, threads: int | None, *, use_out: bool = True) -> Callable[[DataSet], Prepared]:
@@ -333,15 +341,11 @@ def _c_kernel(kernel: str, threads: int | None, *, use_out: bool = True) -> Call
 
         backend = _backend("c")
         fn = getattr(backend, kernel)
-        args = (data.x, data.log_mu, data.log_theta) if kernel == "nb_nll_fused" else (data.x, data.mu, data.theta)
-        buffers: list[Any] = []
-        if use_out and kernel != "nb_nll_sum_genes" and _accepts_out(fn):
-            if kernel == "nb_nll_fused":
-                buffers = [np.empty_like(data.x) for _ in range(3)]
-                out: Any = tuple(buffers)
-            else:
-                buffers = [np.empty_like(data.x)]
-                out = buffers[0]
+        args = _arguments(kernel, data)
+        n_out = _signature(kernel)[1] if use_out else 0
+        buffers = [np.empty_like(data.x) for _ in range(n_out)]
+        if buffers:
+            out: Any = tuple(buffers) if n_out > 1 else buffers[0]
             call = _threaded(backend, threads, lambda: fn(*args, out=out))
         else:
             call = _threaded(backend, threads, lambda: fn(*args))

@@ -13,8 +13,10 @@ from there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 import sympy as sp
 
@@ -61,8 +63,47 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class Gradient:
+    """Output ``output`` of the kernel that lists this is ``sign`` times the derivative of output ``of_output`` of
+    kernel ``of`` (the same kernel if empty) with respect to the variable ``wrt``.
+
+    Variables are the kernels' input names; ``log_v`` is log(v), so each kernel's value is defined at the other's
+    arguments (mse_grad_logmu(x, log_mu) is d mse(x, mu)/d log_mu at mu = e^log_mu). The nll gradients are
+    derivatives of the negative log-likelihood: nb_nll_grad_mu = -d nb_logpmf/d mu, so ``sign`` is -1 there. Where
+    the kernel takes the same inputs as ``of`` and ``wrt`` is one of them, it is ``of``'s backward for that input
+    (:func:`gradients_of`), what an autograd wrapper calls.
+    """
+
+    output: int
+    wrt: str
+    of: str = ""
+    of_output: int = 0
+    sign: int = 1
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """The high-precision reference of a kernel (see :mod:`derive.oracle`), typed from the literature's closed forms
+    in the model's ``oracle.py``, apart from the derivations it checks.
+
+    ``value`` takes mpf arguments (the kernel's, in its order) and returns an mpf, or a tuple of them for several
+    outputs, at the current mpmath precision. ``condition``, where given, is the condition number the problem itself
+    has beyond its rounded log inputs (P(x = 0) = exp(L): |L|), per output in units of float64 rounding.
+    """
+
+    value: Callable[..., Any]
+    condition: Callable[..., Any] | None = None
+
+
+#: Issue 4's accuracy goals (relative error): values and log-densities, and gradients (and P(x = 0)).
+GOAL_VALUE = 1e-14
+GOAL_GRADIENT = 1e-13
+
+
+@dataclass(frozen=True)
 class KernelSpec:
-    """One generated function: inputs, outputs, branches, and the derivations it comes from."""
+    """One generated function: inputs, outputs, branches, the derivations it comes from, and what the rest of the
+    project needs to know about it (accuracy goals, gradients, oracle, how its inputs are sampled)."""
 
     name: str
     doc: str
@@ -71,7 +112,8 @@ class KernelSpec:
     branches: tuple[Branch, ...]
     sources: tuple[str, ...]
     lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
-    #: "sum_last": also generate a reduction that sums output 0 over the last axis (no full-size result).
+    #: "sum_last_negated": also generate ``reduction_name``, which sums output 0 over the last axis and negates it (the
+    #: NLL per row, without a full-size result).
     reduction: str = ""
     reduction_name: str = ""
     #: (input name, kind) with kind "count" (integer >= 0), "positive" (finite > 0), "log" (|v| <= HUGE_LOG_MU)
@@ -79,10 +121,38 @@ class KernelSpec:
     #: backend may skip them after one cheap whole-array check (numpy does).
     domain: tuple[tuple[str, str], ...] = ()
     edges: int = 0
+    #: Each input's kind (as in ``domain``), also for kernels without a domain check: "log" inputs are rounded logs
+    #: the kernel exponentiates (their rounding enters the accuracy allowance), "count" inputs are not differentiable.
+    kinds: tuple[str, ...] = ()
+    #: The relative accuracy each output must meet (plus the oracle's condition number times 2^-53).
+    goals: tuple[float, ...] = ()
+    #: Short names of the outputs in reports, where several outputs need telling apart (see ``labels``).
+    output_labels: tuple[str, ...] = ()
+    #: Which outputs are derivatives of what (see :class:`Gradient`).
+    gradients: tuple[Gradient, ...] = ()
+    oracle: Oracle | None = None
+    #: Inputs that are not coordinates of the accuracy regimes (x, mu, theta and their logs), each as a function of a
+    #: sample of those (a dict of arrays): e.g. the Gaussian's sigma2, the NB variance.
+    draws: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = ()
+    #: The model folder the kernel comes from (set by :func:`kernel_specs`).
+    model: str = ""
 
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.inputs)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """One label per output, as the accuracy report names them: the kernel's name, with [output] for
+        multi-output kernels."""
+        if len(self.outputs) == 1:
+            return (self.name,)
+        return tuple(f"{self.name}[{o}]" for o in (self.output_labels or self.outputs))
+
+    @property
+    def log_inputs(self) -> tuple[int, ...]:
+        """Positions of the inputs of kind "log"."""
+        return tuple(i for i, kind in enumerate(self.kinds) if kind == "log")
 
 
 @cache
@@ -91,7 +161,8 @@ def kernel_specs() -> tuple[KernelSpec, ...]:
     ``ORDER`` (:func:`derive.models.models`)."""
     from derive.models import modules
 
-    found = tuple(s for module in modules("kernels") for s in module.specs())
+    found = tuple(replace(s, model=module.__name__.split(".")[-2]) for module in modules("kernels")
+                  for s in module.specs())
     names = [s.name for s in found] + [s.reduction_name for s in found if s.reduction]
     if len(set(names)) != len(names):
         raise ValueError(f"kernel names must be unique across models: {names}")
@@ -106,5 +177,19 @@ def spec(name: str) -> KernelSpec:
     raise KeyError(f"no kernel named {name!r}; known: {', '.join(s.name for s in kernel_specs())}")
 
 
-__all__ = ["KernelSpec", "Branch", "kernel_specs", "spec", "kernel_expr", "to_kernel", "X", "MU", "THETA", "LOG_MU",
-           "LOG_THETA", "SIGMA2"]
+def reductions() -> dict[str, KernelSpec]:
+    """The generated reductions (e.g. nb_nll_sum_genes) by name, with the kernel each one sums."""
+    return {s.reduction_name: s for s in kernel_specs() if s.reduction}
+
+
+def gradients_of(name: str) -> tuple[tuple[KernelSpec, Gradient], ...]:
+    """The derivatives of kernel ``name``'s outputs w.r.t. its own inputs that some kernel computes from the same
+    arguments (``name`` itself for the fused kernel): (that kernel, its Gradient). An autograd wrapper's backward."""
+    value = spec(name)
+    return tuple((s, g) for s in kernel_specs() for g in s.gradients
+                 if (g.of or s.name) == name and s.inputs == value.inputs and g.wrt in value.input_names)
+
+
+__all__ = ["KernelSpec", "Branch", "Gradient", "Oracle", "kernel_specs", "spec", "reductions", "gradients_of",
+           "kernel_expr", "to_kernel", "GOAL_VALUE", "GOAL_GRADIENT", "X", "MU", "THETA", "LOG_MU", "LOG_THETA",
+           "SIGMA2"]

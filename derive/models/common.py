@@ -25,9 +25,11 @@ def start(chain: Chain, name: str, count: sp.Symbol = x) -> Chain:
 
 
 def with_domain(spec: KernelSpec, kinds: str, regimes: int) -> KernelSpec:
-    """Attach the ordinary domain (one kind per input, e.g. "cpp") and count the edge branches before it."""
-    domain = tuple((symbol.name, KINDS[kind]) for symbol, kind in zip(spec.inputs, kinds, strict=True))
-    return replace(spec, domain=domain, edges=len(spec.branches) - regimes)
+    """Attach the inputs' kinds (one letter per input, e.g. "cpp"), their ordinary domain, and the number of edge
+    branches before it (``regimes`` branches are left after them)."""
+    named = tuple(KINDS[kind] for kind in kinds)
+    domain = tuple((symbol.name, kind) for symbol, kind in zip(spec.inputs, named, strict=True))
+    return replace(spec, domain=domain, kinds=named, edges=len(spec.branches) - regimes)
 
 
 def nan_branch(condition: sp.Basic, n: int) -> Branch:

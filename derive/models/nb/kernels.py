@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.models.common import nan_branch, with_domain
+from derive.models.nb import oracle
 from derive.models.nb.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, r
 from derive.primitives import IsInf, IsNaN, NotCount
 from derive.series import (
@@ -20,6 +21,8 @@ from derive.series import (
 )
 from derive.spec import (
     FINITE_MAX,
+    GOAL_GRADIENT,
+    GOAL_VALUE,
     HUGE_LOG_MU,
     LOG_MU,
     LOG_THETA,
@@ -29,7 +32,9 @@ from derive.spec import (
     POS_INF,
     THETA,
     Branch,
+    Gradient,
     KernelSpec,
+    Oracle,
     X,
     kernel_expr,
     to_kernel,
@@ -84,6 +89,7 @@ def _nb_logpmf() -> KernelSpec:
         ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
          "stable.poisson_logpmf_deviance"),
         reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
+        goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf),
     ), "cpp", regimes=3)
 
 
@@ -117,7 +123,7 @@ def _nb_logpmf_logmu() -> KernelSpec:
         ("logpmf",), tuple(branches),
         ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
          "stable.nb_logpmf_deviance"),
-        lets=((MU, sp.exp(LOG_MU)),),
+        lets=((MU, sp.exp(LOG_MU)),), goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf_logmu),
     ), "clp", regimes=3)
 
 
@@ -130,8 +136,11 @@ def _grad_mu() -> KernelSpec:
         Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (R_LET,)),
         Branch(sp.true, (general,), "r/(1 + mu/theta), r = (mu - x)/mu", (R_LET,)),
     ]
-    return with_domain(KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",),
-                                   tuple(branches), ("nb.nll_grad_mu", "stable.nb_nll_grad_mu")), "cpp", regimes=1)
+    return with_domain(KernelSpec(
+        "nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
+        ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"), goals=(GOAL_GRADIENT,),
+        gradients=(Gradient(0, "mu", of="nb_logpmf", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_mu),
+    ), "cpp", regimes=1)
 
 
 def _grad_logmu_output() -> sp.Expr:
@@ -155,7 +164,9 @@ def _grad_logmu() -> KernelSpec:
         (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
         ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
          "nb.nll_grad_logmu_limit"),
-        lets=((MU, sp.exp(LOG_MU)), R_LET)), "clp", regimes=1)
+        lets=((MU, sp.exp(LOG_MU)), R_LET), goals=(GOAL_GRADIENT,),
+        gradients=(Gradient(0, "log_mu", of="nb_logpmf_logmu", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_logmu),
+    ), "clp", regimes=1)
 
 
 def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
@@ -196,8 +207,11 @@ def _grad_theta(scale_by_theta: bool) -> KernelSpec:
                "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
     if scale_by_theta:
         sources += ("stable.nb_nll_grad_logtheta_huge",)
-    return with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources), "cpp",
-                        regimes=len(regimes))
+    gradient = Gradient(0, "log_theta" if scale_by_theta else "theta", of="nb_logpmf", sign=-1)
+    reference = oracle.nb_nll_grad_logtheta if scale_by_theta else oracle.nb_nll_grad_theta
+    return with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources,
+                                  goals=(GOAL_GRADIENT,), gradients=(gradient,), oracle=Oracle(reference)),
+                       "cpp", regimes=len(regimes))
 
 
 #: Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result does;
@@ -281,6 +295,8 @@ def _fused() -> KernelSpec:
          "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero", "stable.nb_nll_zero_series",
          "stable.nb_nll_grad_logtheta_zero_series", "stable.nb_nll_zero_log", "stable.nb_nll_grad_logtheta_zero_log"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
+        goals=(GOAL_VALUE, GOAL_GRADIENT, GOAL_GRADIENT), output_labels=("nll", "dlog_mu", "dlog_theta"),
+        gradients=(Gradient(1, "log_mu"), Gradient(2, "log_theta")), oracle=Oracle(oracle.nb_nll_fused),
     ), "cll", regimes=5)
 
 
@@ -290,8 +306,13 @@ def _p_zero() -> KernelSpec:
         Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
         Branch(sp.true, (kernel_expr("stable.nb_p_zero"),), "exp(-theta log1p(mu/theta))"),
     ]
-    return with_domain(KernelSpec("nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",),
-                                   tuple(branches), ("nb.p_zero", "stable.nb_p_zero")), "pp", regimes=1)
+    # (A probability, not a log: issue 4 gives it the gradients' goal, and exp() amplifies the rounding of its
+    # argument, which the oracle's condition number allows for.)
+    return with_domain(KernelSpec(
+        "nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",), tuple(branches),
+        ("nb.p_zero", "stable.nb_p_zero"), goals=(GOAL_GRADIENT,),
+        oracle=Oracle(oracle.nb_p_zero, condition=oracle.nb_p_zero_condition),
+    ), "pp", regimes=1)
 
 
 def specs() -> tuple[KernelSpec, ...]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.models.common import nan_branch, with_domain
+from derive.models.poisson import oracle
 from derive.primitives import IsInf, IsNaN, NotCount
-from derive.spec import MU, NEG_INF, Branch, KernelSpec, X, kernel_expr
+from derive.spec import GOAL_VALUE, MU, NEG_INF, Branch, KernelSpec, Oracle, X, kernel_expr
 
 
 def _poisson_logpmf() -> KernelSpec:
@@ -19,7 +20,8 @@ def _poisson_logpmf() -> KernelSpec:
         Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
     ]
     return with_domain(KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
-                                   ("poisson.logpmf", "stable.poisson_logpmf_deviance")), "cp", regimes=2)
+                                  ("poisson.logpmf", "stable.poisson_logpmf_deviance"), goals=(GOAL_VALUE,),
+                                  oracle=Oracle(oracle.poisson_logpmf)), "cp", regimes=2)
 
 
 def specs() -> tuple[KernelSpec, ...]:
