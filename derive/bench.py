@@ -20,7 +20,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,8 +40,6 @@ BUSY_CORES = 0.1
 #: Pause after each timed call: libgomp's idle workers spin for milliseconds after a parallel region, and on a
 #: machine with other load that spinning takes a core from the next contender's timed call.
 SETTLE_SECONDS = 0.01
-#: Only used while derive.kernels (and its CFLAGS) does not exist; the report then says so.
-FALLBACK_CFLAGS = "-O3"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 # The floor and its parts: bare per-element loops with nothing a kernel could skip. theta is per gene (last axis),
@@ -293,12 +290,9 @@ def _get_threads(backend: Any) -> int | None:
 
 
 def _set_threads(backend: Any, n: int) -> None:
-    if callable(getattr(backend, "set_threads", None)):
-        backend.set_threads(n)
-    elif hasattr(backend, "threads"):
-        backend.threads = n
-    else:
-        raise KernelsUnavailable("the C backend has no set_threads(n) or threads attribute")
+    if not callable(getattr(backend, "set_threads", None)):
+        raise KernelsUnavailable("the C backend has no set_threads(n)")
+    backend.set_threads(n)
 
 
 def _threaded(backend: Any, threads: int | None, call: Callable[[], Any]) -> Callable[[], Any]:
@@ -362,37 +356,15 @@ def compile_floor() -> Any:
     if "lib" not in _FLOOR_LIB:
         import ctypes
 
-        try:
-            kernels: Any = _kernels()
-        except KernelsUnavailable:
-            kernels = None
-        compile_source = getattr(kernels, "compile_c_source", None)
-        lib = compile_source(FLOOR_SOURCE, "bench_floor") if compile_source else _compile_here(kernels)
+        from derive.backends.c.loader import compile_c_source
+
+        lib = compile_c_source(FLOOR_SOURCE, "bench_floor")
         for name in FLOOR_FUNCTIONS:
             fn = getattr(lib, name)
             fn.restype = None
             fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_long] * 2
         _FLOOR_LIB["lib"] = lib
     return _FLOOR_LIB["lib"]
-
-
-def _compile_here(kernels: Any | None) -> Any:
-    """Fallback when derive.kernels has no compile_c_source: same compiler, same CFLAGS (if it has them)."""
-    import ctypes
-    import shlex
-
-    flags = getattr(kernels, "CFLAGS", None) or FALLBACK_CFLAGS
-    flags = shlex.split(flags) if isinstance(flags, str) else list(flags)
-    workdir = Path(tempfile.mkdtemp(prefix="nbderive-bench-"))
-    source, shared = workdir / "bench_floor.c", workdir / "bench_floor.so"
-    source.write_text(FLOOR_SOURCE)
-    extra = [flag for flag in ("-shared", "-fPIC") if flag not in flags]
-    subprocess.run([_compiler(kernels), *flags, *extra, str(source), "-o", str(shared), "-lm"], check=True)
-    return ctypes.CDLL(str(shared))
-
-
-def _compiler(kernels: Any | None) -> str:
-    return str(getattr(kernels, "CC", None) or os.environ.get("CC") or "cc")
 
 
 def _floor(function: str) -> Callable[[DataSet], Prepared]:
@@ -725,6 +697,8 @@ def machine_info() -> list[str]:
     import scipy
     import sympy
 
+    from derive.backends.c.loader import CFLAGS, OPENMP_FLAGS
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -732,29 +706,27 @@ def machine_info() -> list[str]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        kernels: Any = _kernels()
-    except KernelsUnavailable:
-        kernels = None
-    compiler = _compiler(kernels)
-    try:
-        version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
-        compiler_text = f"{compiler} ({version.stdout.splitlines()[0]})" if version.stdout else compiler
-    except OSError:
-        compiler_text = f"{compiler} (not found)"
-    flags = getattr(kernels, "CFLAGS", None)
-    if not flags:
-        flags_text = f"(derive.kernels.CFLAGS missing: the floor uses {FALLBACK_CFLAGS})"
-    else:
-        flags_text = flags if isinstance(flags, str) else " ".join(flags)
     env = ", ".join(f"{name}={os.environ[name]}" if name in os.environ else f"{name} unset" for name in OPENBLAS_VARS)
     return [
         f"cpu: {cpu}; cores: {os.cpu_count()} ({usable} usable)",
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"sympy {sympy.__version__}",
-        f"compiler: {compiler_text}; flags: {flags_text}",
+        f"compiler: {_compiler_text()}; flags: {' '.join((*CFLAGS, *OPENMP_FLAGS))}",
         f"env: {env} (OpenBLAS settings touch BLAS only, not the elementwise code measured here)",
     ]
+
+
+def _compiler_text() -> str:
+    """The compiler the kernels (and the floor) are built with, and its version."""
+    from derive.backends.c.loader import find_compiler
+    from derive.kernels import CompilerError
+
+    try:
+        compiler = find_compiler()
+    except CompilerError:
+        return "none found (the C rows are unavailable)"
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
+    return f"{compiler} ({version.stdout.splitlines()[0]})" if version.stdout else compiler
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -319,8 +319,9 @@ def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(any_backend):
 
 
 def test_log1p_for_quotients_above_a_quarter_is_within_an_ulp(c_kernels):
-    """nbk_log1p_pos switches from libm's log1p to log(1 + r) less the rounding of 1 + r at r = 1/4: at x = 0 and
-    theta = 1 the log-PMF is -log1p(mu) exactly, so both sides of the switch are checked against mpmath."""
+    """nbk_log1p (which nbk_log1pdiv calls) switches from libm's log1p to log(1 + r) less the rounding of 1 + r at
+    r = 1/4: at x = 0 and theta = 1 the log-PMF is -log1p(mu) exactly, so both sides of the switch are checked
+    against mpmath."""
     import mpmath
 
     rng = np.random.default_rng(3)

@@ -134,7 +134,7 @@ def test_gradient_conventions(every_backend, x, mu, theta):
         assert all(v == (1.0 if x == 0 else -math.inf) for v in grad_mu.values()), grad_mu
     else:
         # at mu = +inf the derivation theta (mu - x)/(mu (mu + theta)) tends to 0 (to 1 - x/mu -> 1 for the
-        # Poisson): finite, as it was before r = (mu - x)/mu (inf/inf) was introduced
+        # Poisson): finite, as it was before rho = (mu - x)/mu (inf/inf) was introduced
         assert_kinds(grad_mu, "finite", f"BUG: grad_mu{(x, mu, theta)}")
     if math.isinf(mu):
         assert_kinds(grad_theta, "nan", f"grad_theta{(x, mu, theta)}")

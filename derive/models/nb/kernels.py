@@ -10,7 +10,7 @@ import sympy as sp
 
 from derive.models.common import nan_branch, with_domain
 from derive.models.nb import oracle
-from derive.models.nb.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, r
+from derive.models.nb.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, rho
 from derive.primitives import IsInf, IsNaN, NotCount
 from derive.series import (
     LEAD_FROM_SERIES,
@@ -45,8 +45,8 @@ from derive.spec import (
 SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
 #: From this theta on, the theta-gradient near its zero uses the asymptotic split (GradThetaLead).
 ASYMPTOTIC_THETA = 10
-#: The relative residual (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
-R_LET = (r, sp.Piecewise((sp.S.One, IsInf(MU)), ((MU - X) / MU, True)))
+#: The relative residual rho = (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
+RHO_LET = (rho, sp.Piecewise((sp.S.One, IsInf(MU)), ((MU - X) / MU, True)))
 
 
 def _logpmf_special(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> dict[str, Branch]:
@@ -133,8 +133,8 @@ def _grad_mu() -> KernelSpec:
         nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
         Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the limit theta/(theta+mu) = 1"),
         Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
-        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (R_LET,)),
-        Branch(sp.true, (general,), "r/(1 + mu/theta), r = (mu - x)/mu", (R_LET,)),
+        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (RHO_LET,)),
+        Branch(sp.true, (general,), "rho/(1 + mu/theta), rho = (mu - x)/mu", (RHO_LET,)),
     ]
     return with_domain(KernelSpec(
         "nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
@@ -146,7 +146,7 @@ def _grad_mu() -> KernelSpec:
 def _grad_logmu_output() -> sp.Expr:
     """d nll/d log_mu in terms of MU (= e^log_mu), LOG_MU and THETA, bounded for large log_mu."""
     small_eta = kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU)
-    # In terms of mu and r = (mu - x)/mu (a let): 1/inf = 0 gives the bounded limit theta.
+    # In terms of mu and rho = (mu - x)/mu (a let): 1/inf = 0 gives the bounded limit theta.
     large_eta = kernel_expr("stable.nb_nll_grad_logmu_bounded")
     return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
 
@@ -164,7 +164,7 @@ def _grad_logmu() -> KernelSpec:
         (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
         ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
          "nb.nll_grad_logmu_limit"),
-        lets=((MU, sp.exp(LOG_MU)), R_LET), goals=(GOAL_GRADIENT,),
+        lets=((MU, sp.exp(LOG_MU)), RHO_LET), goals=(GOAL_GRADIENT,),
         gradients=(Gradient(0, "log_mu", of="nb_logpmf_logmu", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_logmu),
     ), "clp", regimes=1)
 
@@ -282,8 +282,8 @@ def _fused() -> KernelSpec:
             branches.extend(_fused_zero_fast(gradients["x0"][0]))
         (value,) = branch.outputs
         outputs = (-value, *gradients.get(key, general))
-        # r is computed only in the branches that read it (a division per element otherwise).
-        lets = ((R_LET,) if any(sp.sympify(o).has(r) for o in outputs) else ()) + branch.lets
+        # rho is computed only in the branches that read it (a division per element otherwise).
+        lets = ((RHO_LET,) if any(sp.sympify(o).has(rho) for o in outputs) else ()) + branch.lets
         # (x = 0 is dense in the two forms before it; this one is left for the edges of their ranges.)
         branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense and key != "x0"))
     return with_domain(KernelSpec(

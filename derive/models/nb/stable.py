@@ -164,16 +164,17 @@ def nb_nll_grad_theta_small() -> Derivation:
     )
 
 
-r = sp.Symbol("r", real=True)
-"""r = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is)."""
+rho = sp.Symbol("rho", real=True)
+"""rho = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is). (Not r: symbols.r is the
+classic NB's number of successes.)"""
 
 
 @register("stable.nb_nll_grad_mu")
 def nb_nll_grad_mu() -> Derivation:
     chain = start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
-    chain.rewrite_where(r / (1 + mu / theta),
-                        "divide by theta (finite as theta -> infinity) and keep r = (mu - x)/mu apart: mu - x is exact "
-                        "near the mode, 1 - x/mu is not", {r: (mu - x) / mu})
+    chain.rewrite_where(rho / (1 + mu / theta),
+                        "divide by theta (finite as theta -> infinity) and keep rho = (mu - x)/mu apart: mu - x is "
+                        "exact near the mode, 1 - x/mu is not", {rho: (mu - x) / mu})
     return chain.build()
 
 
@@ -184,10 +185,10 @@ def nb_nll_grad_logmu_bounded() -> Derivation:
     def in_mu(e: sp.Expr) -> sp.Expr:
         return e.subs(sp.exp(eta), mu)
 
-    chain.rewrite_where(r / (1 / theta + 1 / mu),
-                        "write e^eta = mu, r = (mu - x)/mu in place of 1 - x/mu in the bounded form, and divide by "
-                        "theta: no product theta r that could overflow",
-                        {r: (mu - x) / mu}, operation=in_mu)
+    chain.rewrite_where(rho / (1 / theta + 1 / mu),
+                        "write e^eta = mu, rho = (mu - x)/mu in place of 1 - x/mu in the bounded form, and divide by "
+                        "theta: no product theta rho that could overflow",
+                        {rho: (mu - x) / mu}, operation=in_mu)
     return chain.build()
 
 
@@ -389,4 +390,4 @@ def nb_nll_grad_logtheta_zero_log() -> Derivation:
     )
 
 
-__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "HUGE_THETA", "q", "r", "v", "w"]
+__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "HUGE_THETA", "q", "rho", "v", "w"]
