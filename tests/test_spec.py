@@ -23,7 +23,6 @@ POINT |= {f"log_{name}": math.log(POINT[name]) for name in ("mu", "theta")}
 
 
 def test_kernels_come_from_the_model_folders_in_their_order():
-    assert models() == ("nb", "poisson", "gaussian")
     order = [s.model for s in SPECS.values()]
     assert order == sorted(order, key=models().index), "kernels grouped by model, models in ORDER"
     names = list(SPECS) + list(reductions())

@@ -17,17 +17,14 @@ import importlib
 import importlib.util
 import pkgutil
 from functools import cache
-from pathlib import Path
 from types import ModuleType
-
-_HERE = Path(__file__).resolve().parent
 
 
 @cache
 def models() -> tuple[str, ...]:
     """The model folders' names, in their ``ORDER``."""
     found = []
-    for info in pkgutil.iter_modules([str(_HERE)]):
+    for info in pkgutil.iter_modules(__path__):
         if info.ispkg:
             order = getattr(importlib.import_module(f"{__name__}.{info.name}"), "ORDER", None)
             if order is not None:
