@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from functools import cache
 
 import sympy as sp
 
@@ -47,7 +48,9 @@ def register(name: str) -> Callable[[Callable[[], Derivation]], Callable[[], Der
     return decorate
 
 
+@cache
 def _load_models() -> None:
+    """Import every model folder's derivation modules once: importing them registers their builders."""
     from derive.models import modules
 
     for part in DERIVATION_MODULES:
