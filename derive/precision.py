@@ -6,7 +6,7 @@ significand bits (so its epsilon), its smallest normal and its largest finite nu
 stated in its docstring. With float64's parameters the rules give exactly the values the float64 kernels were
 written with; with float32's they give float32's (tests/test_precision.py checks both against numpy and mpmath).
 
-Wider stages. Where a kernel's double-precision parts cancel, it recomputes them in a wider arithmetic:
+Wider stages. Where a kernel's working-precision parts cancel, it recomputes them in a wider arithmetic:
 
 - float64: x87 long double (a 64-bit significand, 2^-64 per operation; only where the platform has it) and
   double-double (two doubles, about 2^-104 per operation, with IEEE double arithmetic alone: everywhere).
@@ -28,14 +28,14 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-#: Decimal digits a high-precision value is evaluated to before it is rounded (a value within 10^-60 relative of a
-#: rounding boundary of a 113-bit format or narrower would be rounded wrongly: none is).
+#: Decimal digits a non-rational value is evaluated to before it is rounded: only a value within ~10^-60 relative of
+#: a rounding boundary could round the wrong way (rationals are rounded exactly).
 EVALUATION_DIGITS = 60
 #: Issue 4's accuracy goals (relative error) for float64: 1e-14 for values, 1e-13 for gradients. In ulps (90 and 900
 #: of 2^-53) they carry over to any precision: the parts' errors are counted in ulps too (see refine_below).
 FLOAT64_GOALS = {"value": sp.Rational(1, 10**14), "gradient": sp.Rational(1, 10**13)}
 #: A refinement threshold keeps the worst error it allows (part errors times cancellation) at least this factor
-#: inside the goal (the power of two it is rounded to leaves 1.5-3).
+#: inside the goal (rounded to a power of two, the four thresholds in series.py leave 1.9-2.3).
 REFINE_MARGIN = sp.Rational(3, 2)
 
 
@@ -156,6 +156,7 @@ class Precision:
 
     @property
     def dtype(self) -> np.dtype:
+        """The numpy dtype (for arithmetic of this precision in tests and the numpy backend)."""
         return np.dtype(self.numpy_dtype)
 
     @property
@@ -277,6 +278,7 @@ class Precision:
 
     @property
     def _huge_exponent(self) -> int:
+        """k of huge_theta = 10^k: the largest with 10^(2(k+3)) smallest normal <= 1 (150, 15), exactly."""
         k = 0
         while sp.Integer(10) ** (2 * (k + 1 + 3)) * self.smallest_normal <= 1:
             k += 1
@@ -327,6 +329,8 @@ class Precision:
     def goal(self, kind: str) -> sp.Rational:
         """Relative accuracy goal of a kernel output ("value" or "gradient"): issue 4's float64 goal, scaled by the
         unit roundoff (the same number of ulps: float64 1e-14 and 1e-13; float32 5.4e-6 and 5.4e-5)."""
+        if kind not in FLOAT64_GOALS:
+            raise ValueError(f"unknown goal {kind!r}: expected one of {', '.join(map(repr, FLOAT64_GOALS))}")
         return FLOAT64_GOALS[kind] * self.unit_roundoff * 2**53
 
     def refine_below(self, error_ulps: float, kind: str) -> sp.Rational:

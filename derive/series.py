@@ -103,7 +103,9 @@ class Coefficients:
     Floats are exact values of that precision (Python floats holding float32 numbers for float32). The ``ld_*`` and
     ``dd_*`` fields are the wider stages' (float64: x87 long double and double-double); a precision whose
     refinements are another's kernels (``wider``: float32's are float64's, see :mod:`derive.precision`) has none of
-    its own: they are empty (counts 0), and ``coefficients(precision(wider))`` holds them.
+    its own: they are empty (counts 0), and ``coefficients(precision(wider))`` holds them. Its ``tail_dd``,
+    ``dd_exact_above`` and ``lead_*`` thresholds are then those of its float64 stage (Precision.refinement), for
+    parts it forms in float64 itself (GradThetaLead's numerator: products of two float32 are exact there).
     """
 
     stirling: tuple[float, ...]

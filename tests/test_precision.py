@@ -78,6 +78,10 @@ def test_float32_thresholds_follow_float32s_own_format():
     assert p.tail_dd == sp.Rational(1, 2**59) and p.dd_exact_above == sp.Rational(1, 2**34)
     assert p.stage_gain(p.refinement) == sp.Rational(1, 2**29)
     assert p.exp_round_shift == 3 * 2**22 and p.goal("value") == sp.Rational(2**29, 10**14)
+    assert FLOAT32.wider == "float64" and FLOAT32.refinement.significand_bits == FLOAT64.significand_bits
+    assert FLOAT32.refinement.largest_finite == FLOAT64.largest_finite
+    with pytest.raises(ValueError, match="unknown goal"):
+        FLOAT32.goal("speed")
     for name in ("series_tail", "tail_dd", "exp_inline_up_to", "exp_ln2_hi_bits", "huge_theta", "huge_log_mu",
                  "finite_max", "lead_expanded_from", "negligible_against_theta", "dd_exact_above"):
         assert getattr(FLOAT32, name) != getattr(FLOAT64, name), name
