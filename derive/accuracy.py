@@ -3,14 +3,17 @@
 Seven regimes cover where NB likelihoods break in practice (sparse single-cell counts, the Poisson limit,
 tiny means and dispersions, huge counts, counts at the mode). For each, the max relative error against
 :mod:`derive.oracle` is reported for scipy, a SymPy ``lambdify`` of the plain formula, the scvi-tools formula
-and both backends of our kernels. Our kernels must meet issue 4's goal per case:
+and every backend of our kernels. Every output of every kernel must meet its goal per case (issue 4's, which each
+kernel's spec records: :attr:`derive.spec.KernelSpec.goals`):
 
     relative error <= goal + cond * 2^-53
 
 where ``cond`` is the problem's own condition number (see :func:`derive.oracle.reference_scalar`): rounded
-log inputs and exp() of a large argument cost accuracy that no float64 kernel can recover.
+log inputs and exp() of a large argument cost accuracy that no float64 kernel can recover. Which kernels there are,
+their arguments, outputs and goals come from the registry of kernels (:func:`derive.spec.kernel_specs`), the backends
+from their folders (:func:`derive.kernels.backends`).
 
-numpy, scipy and mpmath are imported inside functions: ``derive --help`` imports every command module.
+numpy, scipy, mpmath and the registry are imported inside functions: ``derive --help`` imports every command module.
 """
 
 from __future__ import annotations
@@ -28,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from derive.spec import KernelSpec
+
 #: float64 unit roundoff: a condition number times this is the error the problem itself forces.
 UNIT_ROUNDOFF = 2.0**-53
 #: Smallest normal float64: relative errors of values below it (underflow) are measured against it.
 TINY = 2.2250738585072014e-308
-#: Issue 4's goals: log-densities (and other values) to 1e-14, gradients and P(x = 0) to 1e-13.
-GOAL_VALUE = 1e-14
-GOAL_GRADIENT = 1e-13
 DEFAULT_CASES = 300
-BACKENDS = ("numpy", "c")
+#: The kernel the comparators (scipy, lambdify, scvi-tools) compute too, and are measured against with its goal.
+COMPARED = "nb_logpmf"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -86,9 +89,10 @@ REGIMES: dict[str, Regime] = {
 
 
 def sample_regime(name: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """n cases of regime ``name``: float64 arrays x, mu, theta, log_mu, log_theta and sigma2.
+    """n cases of regime ``name``: float64 arrays x, mu, theta, log_mu, log_theta, then every other kernel input.
 
-    log_mu and log_theta are the rounded logs (what a log-space kernel receives); sigma2 = mu + mu^2/theta,
+    log_mu and log_theta are the rounded logs (what a log-space kernel receives). Inputs that are not coordinates of
+    the regime are drawn as their kernels' specs say (:attr:`derive.spec.KernelSpec.draws`): sigma2 = mu + mu^2/theta,
     the NB variance, so that the Gaussian kernels see the moment-matched Gaussian.
     """
     import numpy as np
@@ -107,8 +111,12 @@ def sample_regime(name: str, n: int, rng: np.random.Generator) -> dict[str, np.n
         x = np.rint(log_uniform(lo, hi))
     else:
         x = np.rint(mu * (1.0 + rng.uniform(lo, hi, n)))
-    return {"x": x, "mu": mu, "theta": theta, "log_mu": np.log(mu), "log_theta": np.log(theta),
-            "sigma2": mu + mu * mu / theta}
+    sample = {"x": x, "mu": mu, "theta": theta, "log_mu": np.log(mu), "log_theta": np.log(theta)}
+    for spec in kernels():
+        for key, draw in spec.draws:
+            if key not in sample:
+                sample[key] = draw(sample)
+    return sample
 
 
 def sample_all(seed: int, n: int) -> dict[str, dict[str, np.ndarray]]:
@@ -122,43 +130,25 @@ def sample_all(seed: int, n: int) -> dict[str, dict[str, np.ndarray]]:
 # What is measured
 
 
-@dataclass(frozen=True)
-class KernelSpec:
-    """A kernel of the ``derive.kernels`` API: its sample arguments, its outputs, and each output's goal."""
+def kernels() -> tuple[KernelSpec, ...]:
+    """The kernels measured: every kernel of the registry, in its order."""
+    from derive.spec import kernel_specs
 
-    name: str
-    args: tuple[str, ...]
-    outputs: tuple[str, ...]
-    goals: tuple[float, ...]
-
-    def labels(self) -> tuple[str, ...]:
-        """One column label per output: the kernel's name, with [output] for multi-output kernels."""
-        if len(self.outputs) == 1:
-            return (self.name,)
-        return tuple(f"{self.name}[{o}]" for o in self.outputs)
+    return kernel_specs()
 
 
-KERNELS: tuple[KernelSpec, ...] = (
-    KernelSpec("nb_logpmf", ("x", "mu", "theta"), ("value",), (GOAL_VALUE,)),
-    KernelSpec("nb_logpmf_logmu", ("x", "log_mu", "theta"), ("value",), (GOAL_VALUE,)),
-    KernelSpec("nb_nll_grad_mu", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("nb_nll_grad_logmu", ("x", "log_mu", "theta"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("nb_nll_grad_theta", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("nb_nll_grad_logtheta", ("x", "mu", "theta"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("nb_nll_fused", ("x", "log_mu", "log_theta"), ("nll", "dlog_mu", "dlog_theta"),
-               (GOAL_VALUE, GOAL_GRADIENT, GOAL_GRADIENT)),
-    KernelSpec("nb_p_zero", ("mu", "theta"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("poisson_logpmf", ("x", "mu"), ("value",), (GOAL_VALUE,)),
-    KernelSpec("gaussian_logpdf", ("x", "mu", "sigma2"), ("value",), (GOAL_VALUE,)),
-    KernelSpec("gaussian_nll_grad_mu", ("x", "mu", "sigma2"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("mse", ("x", "mu"), ("value",), (GOAL_VALUE,)),
-    KernelSpec("mse_grad_mu", ("x", "mu"), ("value",), (GOAL_GRADIENT,)),
-    KernelSpec("mse_grad_logmu", ("x", "log_mu"), ("value",), (GOAL_GRADIENT,)),
-)
+@functools.cache
+def goals() -> dict[str, float]:
+    """Output label -> goal, for every kernel output (labels as :attr:`derive.spec.KernelSpec.labels`)."""
+    return {label: goal for spec in kernels() for label, goal in zip(spec.labels, spec.goals, strict=True)}
 
-#: Output label -> goal, for every kernel output.
-GOALS: dict[str, float] = {label: goal for spec in KERNELS for label, goal in zip(spec.labels(), spec.goals,
-                                                                                    strict=True)}
+
+def backend_names() -> tuple[str, ...]:
+    """The code backends measured by default: every one (:func:`derive.kernels.backends`)."""
+    from derive import kernels as generated
+
+    return generated.backends()
+
 
 #: The alternatives to our nb_logpmf, in table order (all compared with the oracle's NB log-PMF).
 COMPARATORS: dict[str, str] = {
@@ -201,24 +191,24 @@ def references(sample: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.
     from derive import oracle
 
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for spec in KERNELS:
-        values, conds = oracle.reference(spec.name, *(sample[a] for a in spec.args))
+    for spec in kernels():
+        values, conds = oracle.reference(spec.name, *(sample[a] for a in spec.input_names))
         if len(spec.outputs) == 1:
             values, conds = (values,), (conds,)
-        for label, v, c in zip(spec.labels(), values, conds, strict=True):
+        for label, v, c in zip(spec.labels, values, conds, strict=True):
             out[label] = (v, c)
     return out
 
 
-def kernel_outputs(kernels: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def kernel_outputs(loaded: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Output label -> what a loaded backend computes on ``sample``, for every kernel output."""
     import numpy as np
 
     out: dict[str, np.ndarray] = {}
-    for spec in KERNELS:
+    for spec in kernels():
         try:
             with np.errstate(all="ignore"):
-                result = getattr(kernels, spec.name)(*(sample[a] for a in spec.args))
+                result = getattr(loaded, spec.name)(*(sample[a] for a in spec.input_names))
             if len(spec.outputs) == 1:
                 result = (result,)
             arrays = [np.broadcast_to(np.asarray(r, dtype=np.float64), sample["x"].shape) for r in result]
@@ -227,7 +217,7 @@ def kernel_outputs(kernels: Any, sample: dict[str, np.ndarray]) -> dict[str, np.
         except Exception as error:  # a broken kernel is a failed column (NaN), not a crashed report
             print(f"derive accuracy: {spec.name} raised {type(error).__name__}: {error}", file=sys.stderr)
             arrays = [np.full(sample["x"].shape, np.nan)] * len(spec.outputs)
-        out.update(zip(spec.labels(), arrays, strict=True))
+        out.update(zip(spec.labels, arrays, strict=True))
     return out
 
 
@@ -245,11 +235,11 @@ def relative_error(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
     return np.where(got == exact, 0.0, err)
 
 
-def load_backends(names: tuple[str, ...] = BACKENDS) -> tuple[dict[str, Any], dict[str, str]]:
-    """Load ``derive.kernels`` backends: ({name: kernels}, {name: why it could not be loaded})."""
+def load_backends(names: tuple[str, ...] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load ``derive.kernels`` backends (default: all): ({name: kernels}, {name: why it could not be loaded})."""
     loaded: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name in names:
+    for name in backend_names() if names is None else names:
         try:
             from derive import kernels
 
@@ -281,6 +271,10 @@ class Cell:
         return self.n_over == 0
 
 
+#: What a cell's worst case records beside its inputs.
+_CASE_RESULT = ("got", "exact", "rel_err", "allowance")
+
+
 def _cell(regime: str, column: str, got: np.ndarray, exact: np.ndarray, cond: np.ndarray, goal: float,
           sample: dict[str, np.ndarray]) -> Cell:
     import numpy as np
@@ -290,7 +284,7 @@ def _cell(regime: str, column: str, got: np.ndarray, exact: np.ndarray, cond: np
     ratio = err / allowance
     i = int(np.argmax(ratio))
     worst = {k: float(v[i]) for k, v in sample.items()}
-    worst.update(got=float(got[i]), exact=float(exact[i]), rel_err=float(err[i]), allowance=float(allowance[i]))
+    worst.update(zip(_CASE_RESULT, (float(got[i]), float(exact[i]), float(err[i]), float(allowance[i])), strict=True))
     nonfinite = int(np.sum(~np.isfinite(got) & np.isfinite(exact)))
     return Cell(regime, column, float(np.max(err)), len(err), nonfinite, int(np.sum(err > allowance)), goal, worst)
 
@@ -301,17 +295,18 @@ def measure(samples: dict[str, dict[str, np.ndarray]], backends: dict[str, Any],
     import numpy as np
 
     cells: list[Cell] = []
+    goal = goals()
     for regime, sample in samples.items():
         refs = references(sample)
-        exact, _ = refs["nb_logpmf"]
+        exact, _ = refs[COMPARED]
         no_cond = np.zeros_like(exact)
         for name in comparators:
             got = comparator_logpmf(name, sample["x"], sample["mu"], sample["theta"])
-            cells.append(_cell(regime, name, got, exact, no_cond, GOAL_VALUE, sample))
-        for backend, kernels in backends.items():
-            for label, got in kernel_outputs(kernels, sample).items():
+            cells.append(_cell(regime, name, got, exact, no_cond, goal[COMPARED], sample))
+        for backend, loaded in backends.items():
+            for label, got in kernel_outputs(loaded, sample).items():
                 value, cond = refs[label]
-                cells.append(_cell(regime, f"{backend}:{label}", got, value, cond, GOALS[label], sample))
+                cells.append(_cell(regime, f"{backend}:{label}", got, value, cond, goal[label], sample))
     return cells
 
 
@@ -338,20 +333,20 @@ def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
     regimes = list(dict.fromkeys(c.regime for c in cells))
     backends = list(dict.fromkeys(c.column.split(":")[0] for c in cells if ":" in c.column))
     comparators = [name for name in COMPARATORS if any(c.column == name for c in cells)]
-    labels = list(GOALS)
+    goal = goals()
 
     header = ["regime", *comparators, *(f"ours ({b})" for b in backends)]
     rows = [[REGIMES[r].label if r in REGIMES else r]
             + [_fmt(index.get((r, name)), False) for name in comparators]
-            + [_fmt(index.get((r, f"{b}:nb_logpmf")), True) for b in backends] for r in regimes]
+            + [_fmt(index.get((r, f"{b}:{COMPARED}")), True) for b in backends] for r in regimes]
     tables = [("NB log-PMF: max relative error against the oracle", header, rows)]
     for b in backends:
         header = ["kernel", "goal", *(REGIMES[r].label if r in REGIMES else r for r in regimes), "verdict"]
         rows = []
-        for label in labels:
+        for label, target in goal.items():
             row_cells = [index.get((r, f"{b}:{label}")) for r in regimes]
             verdict = "PASS" if all(c is not None and c.ok for c in row_cells) else "FAIL"
-            rows.append([label, f"{GOALS[label]:.0e}", *(_fmt(c, True) for c in row_cells), verdict])
+            rows.append([label, f"{target:.0e}", *(_fmt(c, True) for c in row_cells), verdict])
         tables.append((f"Every kernel, {b} backend: max relative error per regime", header, rows))
     return tables
 
@@ -374,10 +369,10 @@ def _verdicts(cells: list[Cell]) -> list[str]:
         worst = max(group, key=lambda c: c.worst["rel_err"] / c.worst["allowance"])
         largest = max(c.max_rel_err for c in group)
         verdict = "PASS" if over == 0 else "FAIL"
-        line = f"{verdict}  {backend:5s} {label:32s} max {largest:.1e}  (goal {GOALS[label]:.0e})"
+        line = f"{verdict}  {backend:5s} {label:32s} max {largest:.1e}  (goal {goals()[label]:.0e})"
         if over:
             w = worst.worst
-            inputs = ", ".join(f"{k}={w[k]!r}" for k in ("x", "mu", "theta", "log_mu", "log_theta", "sigma2"))
+            inputs = ", ".join(f"{k}={v!r}" for k, v in w.items() if k not in _CASE_RESULT)
             line += (f"; {over}/{total} cases beyond the allowance; worst ({REGIMES[worst.regime].label}): {inputs}:"
                      f" got {w['got']!r}, exact {w['exact']!r}, rel err {w['rel_err']:.2e} > {w['allowance']:.2e}")
         lines.append(line)
@@ -422,9 +417,9 @@ def markdown_report(cells: list[Cell], seed: int, cases: int) -> str:
             + markdown_table(cells))
 
 
-def measure_all(seed: int, cases: int, backends: tuple[str, ...] = BACKENDS) -> tuple[list[Cell], dict[str, str]]:
-    """Sample every regime, load the backends and measure: (cells, {backend: why it is unavailable})."""
-    loaded, errors = load_backends(backends)
+def measure_all(seed: int, cases: int, names: tuple[str, ...] | None = None) -> tuple[list[Cell], dict[str, str]]:
+    """Sample every regime, load the backends (default: all) and measure: (cells, {backend: why it is unavailable})."""
+    loaded, errors = load_backends(names)
     return measure(sample_all(seed, cases), loaded), errors
 
 
@@ -437,7 +432,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"cases per regime (default {DEFAULT_CASES})")
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed (default: a new one each run, printed so the run can be repeated)")
-    parser.add_argument("--backend", action="append", choices=BACKENDS, dest="backends",
+    parser.add_argument("--backend", action="append", choices=backend_names(), dest="backends",
                         help="measure only this backend (repeatable; default: all)")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the tables as Markdown to PATH")
 
@@ -449,7 +444,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"derive accuracy: seed {seed}, {args.cases} cases per regime, oracle: mpmath at {oracle.DPS} digits "
           f"(rerun with --seed {seed})")
     start = time.perf_counter()
-    cells, errors = measure_all(seed, args.cases, tuple(args.backends or BACKENDS))
+    cells, errors = measure_all(seed, args.cases, tuple(args.backends) if args.backends else None)
     for name, why in errors.items():
         print(f"backend {name} unavailable: {why}", file=sys.stderr)
     print(text_report(cells))

@@ -20,7 +20,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,8 +40,6 @@ BUSY_CORES = 0.1
 #: Pause after each timed call: libgomp's idle workers spin for milliseconds after a parallel region, and on a
 #: machine with other load that spinning takes a core from the next contender's timed call.
 SETTLE_SECONDS = 0.01
-#: Only used while derive.kernels (and its CFLAGS) does not exist; the report then says so.
-FALLBACK_CFLAGS = "-O3"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 # The floor and its parts: bare per-element loops with nothing a kernel could skip. theta is per gene (last axis),
@@ -293,21 +290,9 @@ def _get_threads(backend: Any) -> int | None:
 
 
 def _set_threads(backend: Any, n: int) -> None:
-    if callable(getattr(backend, "set_threads", None)):
-        backend.set_threads(n)
-    elif hasattr(backend, "threads"):
-        backend.threads = n
-    else:
-        raise KernelsUnavailable("the C backend has no set_threads(n) or threads attribute")
-
-
-def _accepts_out(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    try:
-        return "out" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
+    if not callable(getattr(backend, "set_threads", None)):
+        raise KernelsUnavailable("the C backend has no set_threads(n)")
+    backend.set_threads(n)
 
 
 def _threaded(backend: Any, threads: int | None, call: Callable[[], Any]) -> Callable[[], Any]:
@@ -322,9 +307,26 @@ def _threaded(backend: Any, threads: int | None, call: Callable[[], Any]) -> Cal
     return pinned
 
 
+def _signature(kernel: str) -> tuple[tuple[str, ...], int]:
+    """(input names, outputs it can write into out= buffers) of a kernel, or of a reduction (none: it returns a new,
+    smaller array), from the registry of kernels. The input names are the DataSet's attributes."""
+    from derive.spec import reductions, spec
+
+    summed = reductions()
+    if kernel in summed:
+        return summed[kernel].input_names, 0
+    found = spec(kernel)
+    return found.input_names, len(found.outputs)
+
+
+def _arguments(kernel: str, data: DataSet) -> tuple[Any, ...]:
+    return tuple(getattr(data, name) for name in _signature(kernel)[0])
+
+
 def _numpy_logpmf(data: DataSet) -> Prepared:
     fn = _backend("numpy").nb_logpmf
-    return Prepared(lambda: fn(data.x, data.mu, data.theta))
+    args = _arguments("nb_logpmf", data)
+    return Prepared(lambda: fn(*args))
 
 
 def _c_kernel(kernel: str, threads: int | None, *, use_out: bool = True) -> Callable[[DataSet], Prepared]:
@@ -333,15 +335,11 @@ def _c_kernel(kernel: str, threads: int | None, *, use_out: bool = True) -> Call
 
         backend = _backend("c")
         fn = getattr(backend, kernel)
-        args = (data.x, data.log_mu, data.log_theta) if kernel == "nb_nll_fused" else (data.x, data.mu, data.theta)
-        buffers: list[Any] = []
-        if use_out and kernel != "nb_nll_sum_genes" and _accepts_out(fn):
-            if kernel == "nb_nll_fused":
-                buffers = [np.empty_like(data.x) for _ in range(3)]
-                out: Any = tuple(buffers)
-            else:
-                buffers = [np.empty_like(data.x)]
-                out = buffers[0]
+        args = _arguments(kernel, data)
+        n_out = _signature(kernel)[1] if use_out else 0
+        buffers = [np.empty_like(data.x) for _ in range(n_out)]
+        if buffers:
+            out: Any = tuple(buffers) if n_out > 1 else buffers[0]
             call = _threaded(backend, threads, lambda: fn(*args, out=out))
         else:
             call = _threaded(backend, threads, lambda: fn(*args))
@@ -358,37 +356,15 @@ def compile_floor() -> Any:
     if "lib" not in _FLOOR_LIB:
         import ctypes
 
-        try:
-            kernels: Any = _kernels()
-        except KernelsUnavailable:
-            kernels = None
-        compile_source = getattr(kernels, "compile_c_source", None)
-        lib = compile_source(FLOOR_SOURCE, "bench_floor") if compile_source else _compile_here(kernels)
+        from derive.backends.c.loader import compile_c_source
+
+        lib = compile_c_source(FLOOR_SOURCE, "bench_floor")
         for name in FLOOR_FUNCTIONS:
             fn = getattr(lib, name)
             fn.restype = None
             fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_long] * 2
         _FLOOR_LIB["lib"] = lib
     return _FLOOR_LIB["lib"]
-
-
-def _compile_here(kernels: Any | None) -> Any:
-    """Fallback when derive.kernels has no compile_c_source: same compiler, same CFLAGS (if it has them)."""
-    import ctypes
-    import shlex
-
-    flags = getattr(kernels, "CFLAGS", None) or FALLBACK_CFLAGS
-    flags = shlex.split(flags) if isinstance(flags, str) else list(flags)
-    workdir = Path(tempfile.mkdtemp(prefix="nbderive-bench-"))
-    source, shared = workdir / "bench_floor.c", workdir / "bench_floor.so"
-    source.write_text(FLOOR_SOURCE)
-    extra = [flag for flag in ("-shared", "-fPIC") if flag not in flags]
-    subprocess.run([_compiler(kernels), *flags, *extra, str(source), "-o", str(shared), "-lm"], check=True)
-    return ctypes.CDLL(str(shared))
-
-
-def _compiler(kernels: Any | None) -> str:
-    return str(getattr(kernels, "CC", None) or os.environ.get("CC") or "cc")
 
 
 def _floor(function: str) -> Callable[[DataSet], Prepared]:
@@ -721,6 +697,8 @@ def machine_info() -> list[str]:
     import scipy
     import sympy
 
+    from derive.backends.c.loader import CFLAGS, OPENMP_FLAGS
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
@@ -728,29 +706,27 @@ def machine_info() -> list[str]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        kernels: Any = _kernels()
-    except KernelsUnavailable:
-        kernels = None
-    compiler = _compiler(kernels)
-    try:
-        version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
-        compiler_text = f"{compiler} ({version.stdout.splitlines()[0]})" if version.stdout else compiler
-    except OSError:
-        compiler_text = f"{compiler} (not found)"
-    flags = getattr(kernels, "CFLAGS", None)
-    if not flags:
-        flags_text = f"(derive.kernels.CFLAGS missing: the floor uses {FALLBACK_CFLAGS})"
-    else:
-        flags_text = flags if isinstance(flags, str) else " ".join(flags)
     env = ", ".join(f"{name}={os.environ[name]}" if name in os.environ else f"{name} unset" for name in OPENBLAS_VARS)
     return [
         f"cpu: {cpu}; cores: {os.cpu_count()} ({usable} usable)",
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"sympy {sympy.__version__}",
-        f"compiler: {compiler_text}; flags: {flags_text}",
+        f"compiler: {_compiler_text()}; flags: {' '.join((*CFLAGS, *OPENMP_FLAGS))}",
         f"env: {env} (OpenBLAS settings touch BLAS only, not the elementwise code measured here)",
     ]
+
+
+def _compiler_text() -> str:
+    """The compiler the kernels (and the floor) are built with, and its version."""
+    from derive.backends.c.loader import find_compiler
+    from derive.kernels import CompilerError
+
+    try:
+        compiler = find_compiler()
+    except CompilerError:
+        return "none found (the C rows are unavailable)"
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
+    return f"{compiler} ({version.stdout.splitlines()[0]})" if version.stdout else compiler
 
 
 # ----------------------------------------------------------------------------------------------------------

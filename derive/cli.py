@@ -1,8 +1,10 @@
 """The ``derive`` command line.
 
 Each subcommand lives with the code it drives; this module only wires them: a command is a module with
-``configure(parser)`` and ``run(args) -> int``, imported when the command is used, so that ``derive list`` never
-pays for importing matplotlib or compiling C.
+``configure(parser)`` and ``run(args) -> int``. Building the parser imports every command module (each adds its
+own options, also for ``derive --help``), so those modules keep their heavy imports (numpy, matplotlib, the
+kernels, the compiler) inside the functions that use them: ``derive list`` never pays for importing matplotlib
+or compiling C.
 """
 
 from __future__ import annotations

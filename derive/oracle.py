@@ -1,15 +1,16 @@
-"""An arbitrary-precision reference (mpmath) for every kernel, typed from the literature's closed forms.
+"""An arbitrary-precision reference (mpmath) for every kernel, from the closed forms its model types.
 
-The formulas here are deliberately *not* taken from the derivation registry: the oracle is the independent
-witness that the derived kernels are right. Each function is the textbook closed form (NB log-PMF, its
-gradients, P(x = 0), the Poisson and Gaussian log-densities, the squared error), evaluated at the exact
-values of the float64 inputs (``mpf(float)`` is exact). Naive closed forms cancel catastrophically in some
-regimes (e.g. the theta-gradient in the Poisson limit), so every value is computed twice at different
-precisions and the precision is raised until the two agree to :data:`AGREE_DIGITS` digits (Ziv's strategy):
-the oracle checks its own accuracy instead of trusting a hand-made stable rewrite.
+The formulas are deliberately *not* taken from the derivation registry: the oracle is the independent witness that
+the derived kernels are right. Each model folder's ``oracle.py`` holds the textbook closed forms of its kernels (NB
+log-PMF, its gradients, P(x = 0), the Poisson and Gaussian log-densities, the squared error), and each kernel's spec
+names its own (:attr:`derive.spec.KernelSpec.oracle`); this module evaluates them at the exact values of the float64
+inputs (``mpf(float)`` is exact). Naive closed forms cancel catastrophically in some regimes (e.g. the
+theta-gradient in the Poisson limit), so every value is computed twice at different precisions and the precision is
+raised until the two agree to :data:`AGREE_DIGITS` digits (Ziv's strategy): the oracle checks its own accuracy
+instead of trusting a hand-made stable rewrite.
 
-Scalar functions take mpf arguments and work at the current mpmath precision; :func:`evaluate` and
-:func:`condition` are the vectorised entry points (numpy arrays in, float64 arrays out, rounded once).
+:func:`value` and :func:`reference_scalar` take floats; :func:`evaluate`, :func:`reference` and :func:`condition`
+are the vectorised entry points (numpy arrays in, float64 arrays out, rounded once).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 import mpmath
 import numpy as np
 from mpmath import mp, mpf
+
+from derive.spec import Oracle, spec
 
 #: Default working precision (decimal digits).
 DPS = 60
@@ -32,100 +35,12 @@ MAX_DPS = 2000
 Value = mpf | tuple[mpf, ...]
 
 
-# ----------------------------------------------------------------------------------------------------------
-# The closed forms (scalar, mpf in, mpf out, at the current precision).
-
-
-def nb_logpmf(x: mpf, mu: mpf, theta: mpf) -> mpf:
-    """NB log-PMF: log G(x+t) - log G(t) - log G(x+1) + t log(t/(t+mu)) + x log(mu/(t+mu))."""
-    return (mp.loggamma(x + theta) - mp.loggamma(theta) - mp.loggamma(x + 1)
-            + theta * mp.log(theta / (theta + mu)) + x * mp.log(mu / (theta + mu)))
-
-
-def nb_logpmf_logmu(x: mpf, log_mu: mpf, theta: mpf) -> mpf:
-    """The NB log-PMF at mu = exp(log_mu), the exponential taken in high precision."""
-    return nb_logpmf(x, mp.exp(log_mu), theta)
-
-
-def nb_nll_grad_mu(x: mpf, mu: mpf, theta: mpf) -> mpf:
-    """d(-log PMF)/d mu = (x + theta)/(theta + mu) - x/mu (the derivative of the two log terms)."""
-    return (x + theta) / (theta + mu) - x / mu
-
-
-def nb_nll_grad_logmu(x: mpf, log_mu: mpf, theta: mpf) -> mpf:
-    """d(-log PMF)/d log mu = mu * d(-log PMF)/d mu, at mu = exp(log_mu)."""
-    mu = mp.exp(log_mu)
-    return mu * nb_nll_grad_mu(x, mu, theta)
-
-
-def nb_nll_grad_theta(x: mpf, mu: mpf, theta: mpf) -> mpf:
-    """d(-log PMF)/d theta = -[psi(x+t) - psi(t) + log(t/(t+mu)) + (mu-x)/(t+mu)]."""
-    return -(mp.digamma(x + theta) - mp.digamma(theta) + mp.log(theta / (theta + mu)) + (mu - x) / (theta + mu))
-
-
-def nb_nll_grad_logtheta(x: mpf, mu: mpf, theta: mpf) -> mpf:
-    """d(-log PMF)/d log theta = theta * d(-log PMF)/d theta."""
-    return theta * nb_nll_grad_theta(x, mu, theta)
-
-
-def nb_nll_fused(x: mpf, log_mu: mpf, log_theta: mpf) -> tuple[mpf, mpf, mpf]:
-    """(NLL, dNLL/d log mu, dNLL/d log theta) at mu = exp(log_mu), theta = exp(log_theta)."""
-    mu, theta = mp.exp(log_mu), mp.exp(log_theta)
-    return (-nb_logpmf(x, mu, theta), mu * nb_nll_grad_mu(x, mu, theta), nb_nll_grad_logtheta(x, mu, theta))
-
-
-def nb_p_zero(mu: mpf, theta: mpf) -> mpf:
-    """P(x = 0) = (theta/(theta + mu))^theta."""
-    return mp.power(theta / (theta + mu), theta)
-
-
-def poisson_logpmf(x: mpf, mu: mpf) -> mpf:
-    """Poisson log-PMF: x log mu - mu - log G(x+1)."""
-    return x * mp.log(mu) - mu - mp.loggamma(x + 1)
-
-
-def gaussian_logpdf(x: mpf, mu: mpf, sigma2: mpf) -> mpf:
-    """Gaussian log-density: -1/2 log(2 pi sigma^2) - (x - mu)^2/(2 sigma^2)."""
-    return -mp.log(2 * mp.pi * sigma2) / 2 - (x - mu) ** 2 / (2 * sigma2)
-
-
-def gaussian_nll_grad_mu(x: mpf, mu: mpf, sigma2: mpf) -> mpf:
-    """d(-log pdf)/d mu = (mu - x)/sigma^2."""
-    return (mu - x) / sigma2
-
-
-def mse(x: mpf, mu: mpf) -> mpf:
-    """Squared error (x - mu)^2."""
-    return (x - mu) ** 2
-
-
-def mse_grad_mu(x: mpf, mu: mpf) -> mpf:
-    """d(x - mu)^2/d mu = 2 (mu - x)."""
-    return 2 * (mu - x)
-
-
-def mse_grad_logmu(x: mpf, log_mu: mpf) -> mpf:
-    """d(x - mu)^2/d log mu = 2 mu (mu - x), at mu = exp(log_mu)."""
-    mu = mp.exp(log_mu)
-    return 2 * mu * (mu - x)
-
-
-#: Kernel name -> its high-precision closed form (same argument order as the kernel).
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    f.__name__: f
-    for f in (nb_logpmf, nb_logpmf_logmu, nb_nll_grad_mu, nb_nll_grad_logmu, nb_nll_grad_theta,
-              nb_nll_grad_logtheta, nb_nll_fused, nb_p_zero, poisson_logpmf, gaussian_logpdf,
-              gaussian_nll_grad_mu, mse, mse_grad_mu, mse_grad_logmu)
-}
-
-#: Arguments that are logarithms the kernel must exponentiate (by position): their own rounding, and the
-#: rounding of exp(), are errors no kernel can avoid, so they enter the accuracy allowance (see condition()).
-LOG_ARGS: dict[str, tuple[int, ...]] = {
-    "nb_logpmf_logmu": (1,),
-    "nb_nll_grad_logmu": (1,),
-    "nb_nll_fused": (1, 2),
-    "mse_grad_logmu": (1,),
-}
+def _oracle(name: str) -> Oracle:
+    """Kernel ``name``'s reference, from the registry of kernels (its model's ``oracle.py``)."""
+    found = spec(name).oracle
+    if found is None:
+        raise KeyError(f"kernel {name!r} has no oracle")
+    return found
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -173,9 +88,9 @@ def _spread_digits(args: list[mpf]) -> int:
 
 
 def value(name: str, *args: float, dps: int = DPS) -> Value:
-    """The closed form ``name`` at the exact values of the float64 ``args``, to at least AGREE_DIGITS digits."""
+    """Kernel ``name``'s closed form at the exact values of the float64 ``args``, to at least AGREE_DIGITS digits."""
     margs = [mpf(float(a)) for a in args]
-    return _guarded(FUNCTIONS[name], margs, dps + _spread_digits(margs))
+    return _guarded(_oracle(name).value, margs, dps + _spread_digits(margs))
 
 
 def to_float64(v: mpf) -> float:
@@ -184,7 +99,7 @@ def to_float64(v: mpf) -> float:
 
 
 def _n_out(name: str) -> int:
-    return 3 if name == "nb_nll_fused" else 1
+    return len(spec(name).outputs)
 
 
 def _vectorize(arrays: tuple[np.ndarray, ...], scalar: Callable[..., tuple[mpf, ...]], n_out: int) -> np.ndarray:
@@ -205,7 +120,7 @@ def _unstack(out: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:
 def evaluate(name: str, *arrays: np.ndarray, dps: int = DPS) -> np.ndarray | tuple[np.ndarray, ...]:
     """Exact values of kernel ``name`` at float64 inputs (broadcast), each rounded once to float64.
 
-    ``nb_nll_fused`` returns a tuple of three arrays, like the kernel.
+    A kernel of several outputs (``nb_nll_fused``) gives a tuple of arrays, like the kernel.
     """
     return _unstack(_vectorize(arrays, lambda *a: _as_tuple(value(name, *a, dps=dps)), _n_out(name)))
 
@@ -227,38 +142,45 @@ def reference_scalar(name: str, *args: float, dps: int = DPS) -> tuple[tuple[mpf
     * For a log argument eta that the kernel exponentiates: max(|eta|, 1) * |df/d eta| / |f|. |eta f'/f| is
       the relative condition number w.r.t. eta (eta is itself a rounded double); |f'/f| is the effect of
       rounding mu = exp(eta) by one part in 2^53, which dominates when |eta| < 1. Summed over log arguments.
-    * For P(x = 0) = exp(L), L = theta log(theta/(theta + mu)): |L|, the amplification of exp(), whose
-      argument can be no more accurate than one rounding.
+    * Where the kernel's oracle gives a ``condition`` (P(x = 0) = exp(L): |L|, the amplification of exp(), whose
+      argument can be no more accurate than one rounding), that too.
     * Zero for everything else (exact float64 inputs: the goal alone applies).
 
     Where f = 0 exactly the relative error is undefined and the condition is reported as 0.
     """
-    f = FUNCTIONS[name]
+    oracle = _oracle(name)
     margs = [mpf(float(a)) for a in args]
     dps += _spread_digits(margs)
-    values = _as_tuple(_guarded(f, margs, dps))
+    values = _as_tuple(_guarded(oracle.value, margs, dps))
     cond = [mpf(0)] * len(values)
     with mp.workdps(dps + GUARD_DIGITS):
-        if name == "nb_p_zero":
-            mu, theta = margs
-            cond[0] = abs(theta * mp.log(theta / (theta + mu)))
-        for i in LOG_ARGS.get(name, ()):
-            scale = max(abs(margs[i]), mpf(1))
-            h = scale * _STEP
-            plus, minus = list(margs), list(margs)
-            plus[i] += h
-            minus[i] -= h
-            upper, lower = _as_tuple(_guarded(f, plus, dps)), _as_tuple(_guarded(f, minus, dps))
-            for k, v in enumerate(values):
-                if v != 0:
-                    cond[k] += scale * abs((upper[k] - lower[k]) / (plus[i] - minus[i])) / abs(v)
+        if oracle.condition is not None:
+            cond = list(_as_tuple(oracle.condition(*margs)))
+        for i in spec(name).log_inputs:
+            cond = _add_log_condition(oracle.value, margs, i, values, cond, dps)
     return values, tuple(cond)
+
+
+def _add_log_condition(f: Callable[..., Value], margs: list[mpf], i: int, values: tuple[mpf, ...], cond: list[mpf],
+                       dps: int) -> list[mpf]:
+    """``cond`` plus log input ``i``'s share, max(|eta|, 1) |df/d eta| / |f| per output (a central difference)."""
+    scale = max(abs(margs[i]), mpf(1))
+    h = scale * _STEP
+    plus, minus = list(margs), list(margs)
+    plus[i] += h
+    minus[i] -= h
+    upper, lower = _as_tuple(_guarded(f, plus, dps)), _as_tuple(_guarded(f, minus, dps))
+    for k, v in enumerate(values):
+        if v != 0:
+            cond[k] += scale * abs((upper[k] - lower[k]) / (plus[i] - minus[i])) / abs(v)
+    return cond
 
 
 def reference(name: str, *arrays: np.ndarray, dps: int = DPS) -> tuple[Any, Any]:
     """Vectorised :func:`reference_scalar`: (exact values rounded once, condition numbers), float64 arrays.
 
-    For ``nb_nll_fused`` each of the two is a tuple of three arrays (NLL, d/d log mu, d/d log theta).
+    For a kernel of several outputs (``nb_nll_fused``: NLL, d/d log mu, d/d log theta) each of the two is a tuple of
+    arrays.
     """
     n = _n_out(name)
     out = _vectorize(arrays, lambda *a: sum(reference_scalar(name, *a, dps=dps), ()), 2 * n)

@@ -1,26 +1,22 @@
 """The registry of named derivations: built lazily, verified when built, cached per process.
 
 Models register a builder per name with :func:`register`; nothing is derived until somebody asks, so
-``derive list`` is instant while ``derive show NAME`` derives (and verifies) only what NAME depends on.
+``derive list`` is instant while ``derive show NAME`` derives (and verifies) only what NAME depends on. The builders
+are registered by importing every model folder's ``derivations`` and ``stable`` modules (:mod:`derive.models`).
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
 from collections.abc import Callable
+from functools import cache
 
 import sympy as sp
 
 from derive.steps import Derivation
 
-#: Modules whose import registers derivations (one per likelihood; ZINB goes here when it comes).
-MODEL_MODULES = (
-    "derive.models.nb",
-    "derive.models.poisson",
-    "derive.models.gaussian",
-    "derive.stable",
-)
+#: The modules of a model folder whose import registers derivations.
+DERIVATION_MODULES = ("derivations", "stable")
 
 _BUILDERS: dict[str, Callable[[], Derivation]] = {}
 _CACHE: dict[str, Derivation] = {}
@@ -52,9 +48,13 @@ def register(name: str) -> Callable[[Callable[[], Derivation]], Callable[[], Der
     return decorate
 
 
+@cache
 def _load_models() -> None:
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
+    """Import every model folder's derivation modules once: importing them registers their builders."""
+    from derive.models import modules
+
+    for part in DERIVATION_MODULES:
+        modules(part)
 
 
 def names() -> list[str]:

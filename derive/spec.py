@@ -1,36 +1,28 @@
-"""Kernel specifications: what each generated function computes, built from the derivation registry.
+"""Kernel specifications: what each generated function computes, and the one list of them.
 
 A kernel is a list of branches, tried in order (the first whose condition holds gives the outputs), after
 optional ``lets`` (named values computed for every element, e.g. mu = exp(log_mu)). The first branches state
 the conventions (as scipy: NaN parameters give NaN, impossible counts give -inf); the last ones choose the
 numerically right form for each regime. Every output expression comes from a registered derivation (stable
-forms from :mod:`derive.stable`, proved equal to the plain ones), so backends print, they never decide.
+forms, proved equal to the plain ones), so backends print, they never decide.
+
+Each model folder declares its kernels (``derive/models/<model>/kernels.py``, ``specs()``); :func:`kernel_specs`
+collects them in the models' order, and everything else (backends, accuracy, oracle, benchmark, tests) reads them
+from there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 import sympy as sp
 
-from derive.primitives import IsInf, IsNaN, NotCount
 from derive.registry import expr
-from derive.series import (
-    LEAD_FROM_SERIES,
-    NEGLIGIBLE_AGAINST_THETA,
-    REMAINDER_SERIES_BELOW,
-    SMALL_COUNT,
-    ZERO_SERIES_BELOW,
-)
-from derive.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, r, w
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
-#: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
-#: (x-1) log(1/theta) and would cancel against x log(mu/theta)).
-SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
-#: From this theta on, the theta-gradient near its zero uses the asymptotic split (GradThetaLead).
-ASYMPTOTIC_THETA = 10
 #: Beyond +-this log-mean, mu = e^eta is not formed (it overflows at 709.78, loses digits below -708).
 HUGE_LOG_MU = 700
 #: The largest double: "finite" in conditions (IsInf only tests +inf).
@@ -42,8 +34,6 @@ NAN, NEG_INF, POS_INF = sp.nan, sp.S.NegativeInfinity, sp.S.Infinity
 X, MU, THETA = sp.symbols("x mu theta")
 LOG_MU, LOG_THETA, SIGMA2 = sp.symbols("log_mu log_theta sigma2")
 _TO_KERNEL = {x: X, x_pos: X, mu: MU, theta: THETA, eta: LOG_MU, lam: LOG_THETA, sigma2: SIGMA2}
-#: The relative residual (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
-R_LET = (r, sp.Piecewise((sp.S.One, IsInf(MU)), ((MU - X) / MU, True)))
 
 
 def kernel_expr(name: str) -> sp.Expr:
@@ -52,6 +42,7 @@ def kernel_expr(name: str) -> sp.Expr:
 
 
 def to_kernel(e: sp.Expr) -> sp.Expr:
+    """An expression in the derivations' symbols (with their assumptions) in kernel symbols (without)."""
     return sp.sympify(e).xreplace(_TO_KERNEL)
 
 
@@ -72,8 +63,47 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class Gradient:
+    """Output ``output`` of the kernel that lists this is ``sign`` times the derivative of output ``of_output`` of
+    kernel ``of`` (the same kernel if empty) with respect to the variable ``wrt``.
+
+    Variables are the kernels' input names; ``log_v`` is log(v), so each kernel's value is defined at the other's
+    arguments (mse_grad_logmu(x, log_mu) is d mse(x, mu)/d log_mu at mu = e^log_mu). The nll gradients are
+    derivatives of the negative log-likelihood: nb_nll_grad_mu = -d nb_logpmf/d mu, so ``sign`` is -1 there. Where
+    the kernel takes the same inputs as ``of`` and ``wrt`` is one of them, it is ``of``'s backward for that input
+    (:func:`gradients_of`), what an autograd wrapper calls.
+    """
+
+    output: int
+    wrt: str
+    of: str = ""
+    of_output: int = 0
+    sign: int = 1
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """The high-precision reference of a kernel (see :mod:`derive.oracle`), typed from the literature's closed forms
+    in the model's ``oracle.py``, apart from the derivations it checks.
+
+    ``value`` takes mpf arguments (the kernel's, in its order) and returns an mpf, or a tuple of them for several
+    outputs, at the current mpmath precision. ``condition``, where given, is the condition number the problem itself
+    has beyond its rounded log inputs (P(x = 0) = exp(L): |L|), per output in units of float64 rounding.
+    """
+
+    value: Callable[..., Any]
+    condition: Callable[..., Any] | None = None
+
+
+#: Issue 4's accuracy goals (relative error): values and log-densities, and gradients (and P(x = 0)).
+GOAL_VALUE = 1e-14
+GOAL_GRADIENT = 1e-13
+
+
+@dataclass(frozen=True)
 class KernelSpec:
-    """One generated function: inputs, outputs, branches, and the derivations it comes from."""
+    """One generated function: inputs, outputs, branches, the derivations it comes from, and what the rest of the
+    project needs to know about it (accuracy goals, gradients, oracle, how its inputs are sampled)."""
 
     name: str
     doc: str
@@ -82,7 +112,8 @@ class KernelSpec:
     branches: tuple[Branch, ...]
     sources: tuple[str, ...]
     lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
-    #: "sum_last": also generate a reduction that sums output 0 over the last axis (no full-size result).
+    #: "sum_last_negated": also generate ``reduction_name``, which sums output 0 over the last axis and negates it (the
+    #: NLL per row, without a full-size result).
     reduction: str = ""
     reduction_name: str = ""
     #: (input name, kind) with kind "count" (integer >= 0), "positive" (finite > 0), "log" (|v| <= HUGE_LOG_MU)
@@ -90,325 +121,75 @@ class KernelSpec:
     #: backend may skip them after one cheap whole-array check (numpy does).
     domain: tuple[tuple[str, str], ...] = ()
     edges: int = 0
+    #: Each input's kind (as in ``domain``), also for kernels without a domain check: "log" inputs are rounded logs
+    #: the kernel exponentiates (their rounding enters the accuracy allowance), "count" inputs are not differentiable.
+    kinds: tuple[str, ...] = ()
+    #: The relative accuracy each output must meet (plus the oracle's condition number times 2^-53).
+    goals: tuple[float, ...] = ()
+    #: Short names of the outputs in reports, where several outputs need telling apart (see ``labels``).
+    output_labels: tuple[str, ...] = ()
+    #: Which outputs are derivatives of what (see :class:`Gradient`).
+    gradients: tuple[Gradient, ...] = ()
+    oracle: Oracle | None = None
+    #: Inputs that are not coordinates of the accuracy regimes (x, mu, theta and their logs), each as a function of a
+    #: sample of those (a dict of arrays): e.g. the Gaussian's sigma2, the NB variance.
+    draws: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = ()
+    #: The model folder the kernel comes from (set by :func:`kernel_specs`).
+    model: str = ""
 
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.inputs)
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """One label per output, as the accuracy report names them: the kernel's name, with [output] for
+        multi-output kernels."""
+        if len(self.outputs) == 1:
+            return (self.name,)
+        return tuple(f"{self.name}[{o}]" for o in (self.output_labels or self.outputs))
 
-def _with_domain(spec: KernelSpec, kinds: str, regimes: int) -> KernelSpec:
-    """Attach the ordinary domain (one kind per input, e.g. "cpp") and count the edge branches before it."""
-    names = {"c": "count", "p": "positive", "l": "log", "r": "real"}
-    domain = tuple((symbol.name, names[kind]) for symbol, kind in zip(spec.inputs, kinds, strict=True))
-    return replace(spec, domain=domain, edges=len(spec.branches) - regimes)
-
-
-def _nan_branch(condition: sp.Basic, n: int) -> Branch:
-    return Branch(condition, (NAN,) * n, "NaN input or invalid parameter: NaN (as scipy)")
-
-
-def _logpmf_special(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> dict[str, Branch]:
-    """Limits at the edges of the parameter space (mean 0 or infinite, theta infinite), by name."""
-    subs = {X: count, MU: mean, THETA: disp}
-    poisson = kernel_expr("stable.poisson_logpmf_deviance").xreplace(subs)
-    return {
-        "mu0_x0": Branch(sp.Eq(mean, 0) & sp.Eq(count, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
-        "mu0": Branch(sp.Eq(mean, 0), (NEG_INF,), "mu = 0: no mass at x > 0"),
-        "mu_inf": Branch(IsInf(mean), (NEG_INF,), "mu = +inf: the mass has escaped to infinity"),
-        "poisson_x0": Branch(IsInf(disp) & sp.Eq(count, 0), (-mean,), "theta = +inf (Poisson), x = 0"),
-        "poisson": Branch(IsInf(disp), (poisson,), "theta = +inf: Poisson, deviance form"),
-    }
-
-
-def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[Branch]:
-    """The numerically distinct forms for a valid count and finite, positive mean and dispersion."""
-    subs = {X: count, MU: mean, THETA: disp}
-    zero = kernel_expr("stable.nb_logpmf_zero").xreplace(subs)
-    small = kernel_expr("stable.nb_logpmf_small").xreplace(subs)
-    deviance = kernel_expr("stable.nb_logpmf_deviance").xreplace(subs)
-    lets = tuple((name, to_kernel(value).xreplace(subs)) for name, value in DEVIANCE_LETS)
-    return [
-        Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)", dense=True),
-        Branch((count < sp.Integer(SMALL_COUNT)) & (disp >= SMALL_FORM_MIN_THETA), (small,),
-               "small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)"),
-        Branch(sp.true, (deviance,), "deviance (saddle-point) form", lets),
-    ]
-
-
-def _nb_logpmf() -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
-        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
-        *_logpmf_special(X, MU, THETA).values(),
-        *_logpmf_regimes(X, MU, THETA),
-    ]
-    return _with_domain(KernelSpec(
-        "nb_logpmf", "NB log-PMF log p(x | mu, theta).", (X, MU, THETA), ("logpmf",), tuple(branches),
-        ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
-         "stable.poisson_logpmf_deviance"),
-        reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
-    ), "cpp", regimes=3)
-
-
-def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
-    """Log-PMF branches given eta = log_mu (mu = e^eta is a let, and may overflow to inf), with their keys."""
-    special = _logpmf_special(X, MU, THETA)
-    numeric = _logpmf_regimes(X, MU, THETA)
-    return [
-        ("logmu_inf", Branch(IsInf(LOG_MU), (NEG_INF,), "log_mu = +inf: the mass has escaped to infinity")),
-        ("poisson_overflow", Branch(IsInf(THETA) & IsInf(MU), (NEG_INF,), "Poisson with e^log_mu overflowing")),
-        ("poisson_x0", special["poisson_x0"]),
-        ("poisson_tiny", Branch(IsInf(THETA) & (LOG_MU < -HUGE_LOG_MU), (kernel_expr("stable.poisson_logpmf_logmu"),),
-                                "Poisson with e^log_mu underflowing: x log_mu - mu - log x!")),
-        ("poisson", special["poisson"]),
-        ("huge", Branch((LOG_MU > HUGE_LOG_MU) | ((LOG_MU < -HUGE_LOG_MU) & (LOG_MU > -FINITE_MAX)),
-                        (kernel_expr("stable.nb_loglik_logmu_huge"),),
-                        "e^log_mu would overflow or underflow: softplus form")),
-        ("mu0_x0", special["mu0_x0"]), ("mu0", special["mu0"]),
-        ("x0", numeric[0]), ("small", numeric[1]), ("deviance", numeric[2]),
-    ]
-
-
-def _nb_logpmf_logmu() -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0), 1),
-        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
-        *(branch for _, branch in _logmu_logpmf_branches()),
-    ]
-    return _with_domain(KernelSpec(
-        "nb_logpmf_logmu", "NB log-PMF with the mean given as log_mu (seed §8).", (X, LOG_MU, THETA),
-        ("logpmf",), tuple(branches),
-        ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
-         "stable.nb_logpmf_deviance"),
-        lets=((MU, sp.exp(LOG_MU)),),
-    ), "clp", regimes=3)
-
-
-def _grad_mu() -> KernelSpec:
-    general = kernel_expr("stable.nb_nll_grad_mu")
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
-        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the limit theta/(theta+mu) = 1"),
-        Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
-        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (R_LET,)),
-        Branch(sp.true, (general,), "r/(1 + mu/theta), r = (mu - x)/mu", (R_LET,)),
-    ]
-    return _with_domain(KernelSpec("nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",),
-                                   tuple(branches), ("nb.nll_grad_mu", "stable.nb_nll_grad_mu")), "cpp", regimes=1)
-
-
-def _grad_logmu_output() -> sp.Expr:
-    """d nll/d log_mu in terms of MU (= e^log_mu), LOG_MU and THETA, bounded for large log_mu."""
-    small_eta = kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU)
-    # In terms of mu and r = (mu - x)/mu (a let): 1/inf = 0 gives the bounded limit theta.
-    large_eta = kernel_expr("stable.nb_nll_grad_logmu_bounded")
-    return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
-
-
-def _grad_logmu() -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0) | NotCount(X), 1),
-        Branch(IsInf(LOG_MU), (kernel_expr("nb.nll_grad_logmu_limit"),),
-               "log_mu = +inf: the bounded limit theta (seed §7.2)"),
-        Branch(IsInf(THETA), (MU - X,), "theta = +inf: Poisson, mu - x"),
-        Branch(sp.true, (_grad_logmu_output(),), "theta (mu - x)/(theta + mu), bounded form for log_mu > 0"),
-    ]
-    return _with_domain(KernelSpec(
-        "nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
-        (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
-        ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
-         "nb.nll_grad_logmu_limit"),
-        lets=((MU, sp.exp(LOG_MU)), R_LET)), "clp", regimes=1)
-
-
-def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
-    """d nll/d theta times ``scale``: an exact short sum for small counts, digamma remainders beyond."""
-    small = scale * kernel_expr("stable.nb_nll_grad_theta_small")
-    general = scale * kernel_expr("stable.nb_nll_grad_theta")
-    near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
-    q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
-    s = (X - MU) / (THETA + MU)
-    # (x = 0 has no sign change: the plain small-count form is exact there.)
-    # (Beyond LEAD_FROM_SERIES its leading part is a series in 1/theta, and the huge form below is the leading term:
-    # both only where x + mu is negligible against theta.)
-    negligible = X + MU < NEGLIGIBLE_AGAINST_THETA * THETA
-    asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
-                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)) & ((THETA <= LEAD_FROM_SERIES) | negligible))
-    regimes = [
-        Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
-        Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
-        Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
-    ]
-    if scale == THETA:  # theta times terms that underflow before the product does: the leading term itself
-        huge = Branch((THETA > HUGE_THETA) & negligible, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
-                      "theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
-        regimes.insert(0, huge)
-    return regimes
-
-
-def _grad_theta(scale_by_theta: bool) -> KernelSpec:
-    name = "nb_nll_grad_logtheta" if scale_by_theta else "nb_nll_grad_theta"
-    doc = "d(-log p)/d log_theta = theta d(-log p)/d theta." if scale_by_theta else "d(-log p)/d theta."
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
-        Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
-        Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
-        *(regimes := _grad_theta_regimes(THETA if scale_by_theta else sp.S.One)),
-    ]
-    sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
-               "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
-    if scale_by_theta:
-        sources += ("stable.nb_nll_grad_logtheta_huge",)
-    return _with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources), "cpp",
-                        regimes=len(regimes))
-
-
-#: Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result does;
-#: there the theta-gradient is its leading term, mu^2/(2 theta), to a relative O(mu/theta).
-ZERO_SERIES_FROM = sp.Float("1e-150")
-
-
-def _fused_zero_fast(grad_logmu: sp.Expr) -> list[Branch]:
-    """x = 0 in the fused kernel: the value and the theta-gradient from one series (no log call), or from one log.
-
-    Together they cover x = 0 but for mu/theta < ZERO_SERIES_FROM (the x = 0 branch after them); the series is the
-    dense branch, the log the sweep over what it leaves.
-    """
-    lets = tuple((name, to_kernel(value)) for name, value in ZERO_SERIES_LETS)
-    series = (kernel_expr("stable.nb_nll_zero_series"), grad_logmu,
-              kernel_expr("stable.nb_nll_grad_logtheta_zero_series"))
-    logs = (kernel_expr("stable.nb_nll_zero_log"), grad_logmu, kernel_expr("stable.nb_nll_grad_logtheta_zero_log"))
-    in_series = (MU <= ZERO_SERIES_BELOW * THETA) & (MU >= ZERO_SERIES_FROM * THETA)
-    return [
-        Branch(sp.Eq(X, 0) & in_series, series, "x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared",
-               lets, dense=True),
-        Branch(sp.Eq(X, 0) & (MU > ZERO_SERIES_BELOW * THETA), logs, "x = 0, mu > theta/3: theta log(1 + mu/theta)",
-               sweep=True),
-    ]
-
-
-def _fused() -> KernelSpec:
-    """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
-    by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA)))
-    q_value = dict((name, to_kernel(value)) for name, value in DEVIANCE_LETS)[q]
-    # q is a let only in the deviance branch; elsewhere the theta-gradient spells it out.
-    general = (_grad_logmu_output(), by_count.subs(q, q_value))
-    # theta = +inf: the log-mean gradient's theta -> oo value (mu - x); the Poisson likelihood has no theta.
-    poisson = (kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU).subs(THETA, sp.oo), sp.S.Zero)
-    gradients = {
-        "logmu_inf": (kernel_expr("nb.nll_grad_logmu_limit"), NAN),
-        "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
-        "poisson_tiny": poisson,
-        "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
-        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form. The x = 0
-        # forms before this branch leave it mu/theta < ZERO_SERIES_FROM, where theta d/d theta is mu^2/(2 theta)
-        # to O(mu/theta) (mu^2 < 1.1e308 there: mu < 1e-150 e^700).
-        # (theta times the quotient, in that order: theta mu would overflow for huge theta.)
-        "x0": (THETA * sp.UnevaluatedExpr(kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU)
-                                          / THETA),
-               kernel_expr("stable.nb_nll_grad_logtheta_huge").subs(X, 0)),
-        "deviance": (general[0], by_count),
-    }
-    in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
-    tiny_value = sp.Piecewise((kernel_expr("stable.nb_loglik_logtheta_tiny_zero"), sp.Eq(X, 0)),
-                              (kernel_expr("stable.nb_loglik_logtheta_tiny"), True))
-    tiny_grad = sp.Piecewise((kernel_expr("stable.nb_nll_grad_logtheta_tiny_zero").subs(in_mu), sp.Eq(X, 0)),
-                             (kernel_expr("stable.nb_nll_grad_logtheta_tiny").subs(in_mu), True))
-    branches = [_nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
-                Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf"),
-                Branch((LOG_THETA < -HUGE_LOG_MU) & ~IsInf(LOG_MU),
-                       (-tiny_value, kernel_expr("nb.nll_grad_logmu").subs(in_mu), tiny_grad),
-                       "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
-    for key, branch in _logmu_logpmf_branches():
-        if key == "x0":
-            branches.extend(_fused_zero_fast(gradients["x0"][0]))
-        (value,) = branch.outputs
-        outputs = (-value, *gradients.get(key, general))
-        # r is computed only in the branches that read it (a division per element otherwise).
-        lets = ((R_LET,) if any(sp.sympify(o).has(r) for o in outputs) else ()) + branch.lets
-        # (x = 0 is dense in the two forms before it; this one is left for the edges of their ranges.)
-        branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense and key != "x0"))
-    return _with_domain(KernelSpec(
-        "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
-        (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
-        ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
-         "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
-         "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny", "stable.nb_loglik_logtheta_tiny_zero",
-         "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero", "stable.nb_nll_zero_series",
-         "stable.nb_nll_grad_logtheta_zero_series", "stable.nb_nll_zero_log", "stable.nb_nll_grad_logtheta_zero_log"),
-        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
-    ), "cll", regimes=5)
-
-
-def _p_zero() -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
-        Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
-        Branch(sp.true, (kernel_expr("stable.nb_p_zero"),), "exp(-theta log1p(mu/theta))"),
-    ]
-    return _with_domain(KernelSpec("nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",),
-                                   tuple(branches), ("nb.p_zero", "stable.nb_p_zero")), "pp", regimes=1)
-
-
-def _poisson_logpmf() -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(MU) | (MU < 0), 1),
-        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
-        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
-        Branch(sp.Eq(MU, 0) | IsInf(MU), (NEG_INF,), "mu = 0 (x > 0) or mu = +inf"),
-        Branch(sp.Eq(X, 0), (-MU,), "x = 0: -mu"),
-        Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
-    ]
-    return _with_domain(KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
-                                   ("poisson.logpmf", "stable.poisson_logpmf_deviance")), "cp", regimes=2)
-
-
-def _gaussian(name: str, source: str, doc: str, plain: str = "") -> KernelSpec:
-    branches = [
-        _nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(SIGMA2) | (SIGMA2 <= 0), 1),
-        Branch(sp.true, (kernel_expr(source),), doc),
-    ]
-    sources = (plain, source) if plain else (source,)
-    return _with_domain(KernelSpec(name, doc, (X, MU, SIGMA2), ("value",), tuple(branches), sources), "rrp",
-                        regimes=1)
-
-
-def _plain(name: str, source: str, inputs: tuple[sp.Symbol, ...], doc: str,
-           lets: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()) -> KernelSpec:
-    value = kernel_expr(source)
-    if lets:
-        value = value.subs(sp.exp(LOG_MU), MU)
-    return KernelSpec(name, doc, inputs, ("value",), (Branch(sp.true, (value,), doc),), (source,), lets=lets)
+    @property
+    def log_inputs(self) -> tuple[int, ...]:
+        """Positions of the inputs of kind "log"."""
+        return tuple(i for i, kind in enumerate(self.kinds) if kind == "log")
 
 
 @cache
 def kernel_specs() -> tuple[KernelSpec, ...]:
-    """Every generated kernel, in the order the generated files list them."""
-    return (
-        _nb_logpmf(),
-        _nb_logpmf_logmu(),
-        _grad_mu(),
-        _grad_logmu(),
-        _grad_theta(scale_by_theta=False),
-        _grad_theta(scale_by_theta=True),
-        _fused(),
-        _p_zero(),
-        _poisson_logpmf(),
-        _gaussian("gaussian_logpdf", "stable.gaussian_logpdf", "Gaussian log-density.", plain="gauss.loglik"),
-        _gaussian("gaussian_nll_grad_mu", "gauss.grad_mu", "d(-log N(x; mu, sigma2))/d mu."),
-        _plain("mse", "mse.loss", (X, MU), "(x - mu)^2."),
-        _plain("mse_grad_mu", "mse.grad_mu", (X, MU), "d (x - mu)^2 / d mu."),
-        _plain("mse_grad_logmu", "mse.grad_logmu", (X, LOG_MU), "d (x - mu)^2 / d log_mu.",
-               lets=((MU, sp.exp(LOG_MU)),)),
-    )
+    """Every generated kernel, in the order the generated files list them: each model's ``specs()``, models in their
+    ``ORDER`` (:func:`derive.models.models`)."""
+    from derive.models import modules
+
+    found = tuple(replace(s, model=module.__name__.split(".")[-2]) for module in modules("kernels")
+                  for s in module.specs())
+    names = [s.name for s in found] + [s.reduction_name for s in found if s.reduction]
+    if len(set(names)) != len(names):
+        raise ValueError(f"kernel names must be unique across models: {names}")
+    return found
 
 
 def spec(name: str) -> KernelSpec:
+    """The kernel called ``name``."""
     for s in kernel_specs():
         if s.name == name:
             return s
-    raise KeyError(f"no kernel named {name!r}")
+    raise KeyError(f"no kernel named {name!r}; known: {', '.join(s.name for s in kernel_specs())}")
 
 
-__all__ = ["KernelSpec", "Branch", "kernel_specs", "spec", "X", "MU", "THETA", "LOG_MU", "LOG_THETA", "SIGMA2",
-           "q", "w"]
+def reductions() -> dict[str, KernelSpec]:
+    """The generated reductions (e.g. nb_nll_sum_genes) by name, with the kernel each one sums."""
+    return {s.reduction_name: s for s in kernel_specs() if s.reduction}
+
+
+def gradients_of(name: str) -> tuple[tuple[KernelSpec, Gradient], ...]:
+    """The derivatives of kernel ``name``'s outputs w.r.t. its own inputs that some kernel computes from the same
+    arguments (``name`` itself for the fused kernel): (that kernel, its Gradient). An autograd wrapper's backward."""
+    value = spec(name)
+    return tuple((s, g) for s in kernel_specs() for g in s.gradients
+                 if (g.of or s.name) == name and s.inputs == value.inputs and g.wrt in value.input_names)
+
+
+__all__ = ["KernelSpec", "Branch", "Gradient", "Oracle", "kernel_specs", "spec", "reductions", "gradients_of",
+           "kernel_expr", "to_kernel", "GOAL_VALUE", "GOAL_GRADIENT", "X", "MU", "THETA", "LOG_MU", "LOG_THETA",
+           "SIGMA2"]

@@ -1,12 +1,10 @@
-"""Shared fixtures for the kernel tests: the two backends of the generated kernels."""
+"""Shared fixtures for the kernel tests: the generated kernels of every backend (found from the backend folders)."""
 
 from __future__ import annotations
 
 import pytest
 
-from derive.kernels import load
-
-BACKENDS = ("numpy", "c")
+from derive.kernels import backends, load
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +17,13 @@ def c_kernels():
     return load("c")
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def any_backend(request, numpy_kernels, c_kernels):
+@pytest.fixture(scope="session", params=backends())
+def any_backend(request):
     """Each backend in turn (a test using it runs once per backend)."""
-    return numpy_kernels if request.param == "numpy" else c_kernels
+    return load(request.param)
+
+
+@pytest.fixture(scope="session")
+def every_backend():
+    """Every backend at once, for tests that check one convention across all of them in one run."""
+    return tuple(load(name) for name in backends())

@@ -1,19 +1,20 @@
-"""Issue 4's accuracy goal, per case, for both backends and every kernel, against the mpmath oracle.
+"""Issue 4's accuracy goal, per case, for every backend and every kernel, against the mpmath oracle.
 
-The goal and its allowance are written out here rather than taken from derive.accuracy, so a mistake in the
-harness cannot loosen the test: relative error <= goal + cond * 2^-53, where cond is the oracle's condition
-number (rounded log inputs, exp() of a large argument; 0 for exact inputs), and no NaN/inf where the exact
+The kernels, their arguments and outputs come from the registry (:func:`derive.spec.kernel_specs`), but the goal
+and its allowance are written out here rather than taken from it or from derive.accuracy, so a mistake in the
+registry or the harness cannot loosen the test: relative error <= goal + cond * 2^-53, where cond is the oracle's
+condition number (rounded log inputs, exp() of a large argument; 0 for exact inputs), and no NaN/inf where the exact
 value is finite.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
 from derive import accuracy, cli, oracle
+from derive.kernels import backends, load
+from derive.spec import kernel_specs
 
 SEED = 20240604
 CASES = 100
@@ -21,26 +22,15 @@ U = 2.0**-53
 LOG_PMF_GOAL = 1e-14  # nb_logpmf, nb_logpmf_logmu, and the other log-densities / values
 GRADIENT_GOAL = 1e-13  # every gradient kernel and nb_p_zero
 
-#: kernel -> (its arguments, drawn from the sample; one goal per output).
-KERNELS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
-    "nb_logpmf": (("x", "mu", "theta"), (LOG_PMF_GOAL,)),
-    "nb_logpmf_logmu": (("x", "log_mu", "theta"), (LOG_PMF_GOAL,)),
-    "nb_nll_grad_mu": (("x", "mu", "theta"), (GRADIENT_GOAL,)),
-    "nb_nll_grad_logmu": (("x", "log_mu", "theta"), (GRADIENT_GOAL,)),
-    "nb_nll_grad_theta": (("x", "mu", "theta"), (GRADIENT_GOAL,)),
-    "nb_nll_grad_logtheta": (("x", "mu", "theta"), (GRADIENT_GOAL,)),
-    "nb_nll_fused": (("x", "log_mu", "log_theta"), (LOG_PMF_GOAL, GRADIENT_GOAL, GRADIENT_GOAL)),
-    "nb_p_zero": (("mu", "theta"), (GRADIENT_GOAL,)),
-    "poisson_logpmf": (("x", "mu"), (LOG_PMF_GOAL,)),
-    "gaussian_logpdf": (("x", "mu", "sigma2"), (LOG_PMF_GOAL,)),
-    "gaussian_nll_grad_mu": (("x", "mu", "sigma2"), (GRADIENT_GOAL,)),
-    "mse": (("x", "mu"), (LOG_PMF_GOAL,)),
-    "mse_grad_mu": (("x", "mu"), (GRADIENT_GOAL,)),
-    "mse_grad_logmu": (("x", "log_mu"), (GRADIENT_GOAL,)),
-}
-OUTPUTS = [(name, k) for name, (_, goals) in KERNELS.items() for k in range(len(goals))]
-FUSED_OUTPUTS = ("nll", "dlog_mu", "dlog_theta")
-OUTPUT_IDS = [name if len(KERNELS[name][1]) == 1 else f"{name}[{FUSED_OUTPUTS[k]}]" for name, k in OUTPUTS]
+SPECS = {s.name: s for s in kernel_specs()}
+OUTPUTS = [(s.name, k) for s in SPECS.values() for k in range(len(s.outputs))]
+OUTPUT_IDS = [SPECS[name].labels[k] for name, k in OUTPUTS]
+
+
+def issue_goal(name: str, output: int) -> float:
+    """Issue 4: 1e-13 for gradients (the outputs the registry says are derivatives) and P(x = 0), 1e-14 else."""
+    gradient = any(g.output == output for g in SPECS[name].gradients)
+    return GRADIENT_GOAL if gradient or name == "nb_p_zero" else LOG_PMF_GOAL
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +43,20 @@ def exact(samples) -> dict[tuple[str, str], tuple[tuple[np.ndarray, ...], tuple[
     """(regime, kernel) -> (exact values, condition numbers), one array per output."""
     out = {}
     for regime, sample in samples.items():
-        for name, (args, goals) in KERNELS.items():
-            values, conds = oracle.reference(name, *(sample[a] for a in args))
-            out[regime, name] = (values, conds) if len(goals) > 1 else ((values,), (conds,))
+        for name, spec in SPECS.items():
+            values, conds = oracle.reference(name, *(sample[a] for a in spec.input_names))
+            out[regime, name] = (values, conds) if len(spec.outputs) > 1 else ((values,), (conds,))
     return out
 
 
-@pytest.fixture(scope="module", params=["numpy", "c"])
+@pytest.fixture(scope="module", params=backends())
 def kernels(request):
-    try:
-        module = importlib.import_module("derive.kernels")
-    except ModuleNotFoundError as error:
-        if error.name != "derive.kernels":
-            raise
-        pytest.skip("derive/kernels.py does not exist yet (the kernels are written in parallel)")
-    return module.load(request.param)
+    return load(request.param)
+
+
+def test_the_registry_records_issue_4s_goals():
+    for name, output in OUTPUTS:
+        assert SPECS[name].goals[output] == issue_goal(name, output), SPECS[name].labels[output]
 
 
 def test_sampled_regimes_cover_the_issue_ranges(samples):
@@ -123,15 +112,15 @@ def test_the_comparators_show_the_known_failures(samples, exact):
 @pytest.mark.parametrize("regime", list(accuracy.REGIMES))
 @pytest.mark.parametrize(("name", "output"), OUTPUTS, ids=OUTPUT_IDS)
 def test_kernel_meets_the_goal_in_every_case(kernels, samples, exact, name, output, regime):
-    args, goals = KERNELS[name]
+    spec = SPECS[name]
     sample = samples[regime]
     with np.errstate(all="ignore"):
-        got = getattr(kernels, name)(*(sample[a] for a in args))
-    got = np.broadcast_to(np.asarray(got if len(goals) == 1 else got[output], dtype=np.float64), (CASES,))
+        got = getattr(kernels, name)(*(sample[a] for a in spec.input_names))
+    got = np.broadcast_to(np.asarray(got if len(spec.outputs) == 1 else got[output], dtype=np.float64), (CASES,))
     want = exact[regime, name][0][output]
     cond = exact[regime, name][1][output]
 
-    allowance = goals[output] + cond * U
+    allowance = issue_goal(name, output) + cond * U
     with np.errstate(all="ignore"):
         err = np.where(got == want, 0.0, np.abs(got - want) / np.maximum(np.abs(want), np.finfo(float).tiny))
     bad = ~np.isfinite(got) & np.isfinite(want) | ~(err <= allowance)

@@ -295,8 +295,7 @@ def test_estrin_polynomial_is_the_sum_it_unrolls(degree):
     assert abs(namespace["result"] - float(exact)) <= 4e-16 * float(exact)
 
 
-@pytest.mark.parametrize("backend", ["c", "numpy"])
-def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(backend, c_kernels, numpy_kernels):
+def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(any_backend):
     """AtanhTail's truncated series (the terms for |t| < DEVIANCE_SERIES_BELOW) holds to the last bits up to the
     fused kernel's x = 0 series edge, mu/theta = ZERO_SERIES_BELOW: there v = u/(2+u), and w = v^2 is largest."""
     import mpmath
@@ -308,9 +307,8 @@ def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(backend, c_ker
     assert v_edge <= float(DEVIANCE_SERIES_BELOW / (2 - DEVIANCE_SERIES_BELOW)) * (1 + 1e-15)
     # The kernels' x = 0 nll is 2 theta v (1 + AtanhTail(v^2)): at theta = 1 it is log1p(u), whose tail part is
     # checked here through the kernel itself across v up to the edge.
-    kernels = c_kernels if backend == "c" else numpy_kernels
     log_ratios = np.log(np.linspace(1e-3, u * (1 - 1e-15), 200))
-    nll, _, grad = kernels.nb_nll_fused(np.zeros_like(log_ratios), log_ratios, np.zeros_like(log_ratios))
+    nll, _, grad = any_backend.nb_nll_fused(np.zeros_like(log_ratios), log_ratios, np.zeros_like(log_ratios))
     with mpmath.workdps(50):
         for log_r, value, g in zip(log_ratios, nll, grad, strict=True):
             r = mpmath.exp(mpmath.mpf(log_r))
@@ -321,8 +319,9 @@ def test_atanh_tail_is_accurate_where_the_fused_x0_series_uses_it(backend, c_ker
 
 
 def test_log1p_for_quotients_above_a_quarter_is_within_an_ulp(c_kernels):
-    """nbk_log1p_pos switches from libm's log1p to log(1 + r) less the rounding of 1 + r at r = 1/4: at x = 0 and
-    theta = 1 the log-PMF is -log1p(mu) exactly, so both sides of the switch are checked against mpmath."""
+    """nbk_log1p (which nbk_log1pdiv calls) switches from libm's log1p to log(1 + r) less the rounding of 1 + r at
+    r = 1/4: at x = 0 and theta = 1 the log-PMF is -log1p(mu) exactly, so both sides of the switch are checked
+    against mpmath."""
     import mpmath
 
     rng = np.random.default_rng(3)

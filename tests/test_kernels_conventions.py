@@ -1,4 +1,4 @@
-"""Conventions at the edges of the domain, input shapes and types, dispersion layouts: both backends.
+"""Conventions at the edges of the domain, input shapes and types, dispersion layouts: every backend.
 
 Where scipy defines a value (invalid parameters -> NaN, impossible counts -> -inf, mu = 0 -> all mass at 0),
 the expected value is checked against scipy first, then the kernels against it. Where scipy returns NaN only
@@ -18,16 +18,16 @@ import scipy.stats as st
 import sympy as sp
 
 import derive
+from derive.spec import kernel_specs, reductions
 
 NAN, INF = np.nan, np.inf
 DPS = 50
 
-NB_KERNELS = ("nb_logpmf", "nb_logpmf_logmu", "nb_nll_grad_mu", "nb_nll_grad_logmu", "nb_nll_grad_theta",
-              "nb_nll_grad_logtheta", "nb_nll_fused")
-#: every kernel and how many inputs it takes
-ARITY = {"nb_logpmf": 3, "nb_logpmf_logmu": 3, "nb_nll_grad_mu": 3, "nb_nll_grad_logmu": 3, "nb_nll_grad_theta": 3,
-         "nb_nll_grad_logtheta": 3, "nb_nll_fused": 3, "nb_p_zero": 2, "poisson_logpmf": 2, "gaussian_logpdf": 3,
-         "gaussian_nll_grad_mu": 3, "mse": 2, "mse_grad_mu": 2, "mse_grad_logmu": 2, "nb_nll_sum_genes": 3}
+SPECS = {s.name: s for s in kernel_specs()}
+#: the NB kernels of a count, a mean and a dispersion (their dispersion layouts are tested below)
+NB_KERNELS = [name for name, s in SPECS.items() if s.model == "nb" and "x" in s.input_names]
+#: every kernel (and reduction) and how many inputs it takes
+ARITY = {name: len(s.inputs) for name, s in SPECS.items()} | {name: len(s.inputs) for name, s in reductions().items()}
 #: a valid argument tuple for each arity (x first: a count)
 VALID_ARGS = {2: (3.0, 2.5), 3: (3.0, 2.5, 1.5)}
 
@@ -50,10 +50,10 @@ def assert_same(a, b, msg=""):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=msg)
 
 
-def test_both_backends_expose_the_same_functions(numpy_kernels, c_kernels):
-    assert set(numpy_kernels.names) == set(c_kernels.names) == set(ARITY)
-    for name in ARITY:
-        assert callable(getattr(numpy_kernels, name)) and callable(getattr(c_kernels, name))
+def test_every_backend_exposes_every_kernel_of_the_registry(every_backend):
+    for k in every_backend:
+        assert set(k.names) == set(ARITY), k.backend
+        assert all(callable(getattr(k, name)) for name in ARITY), k.backend
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -124,9 +124,9 @@ POISSON_SCIPY_CASES = [  # (x, mu, expected): scipy.stats.poisson.logpmf gives `
 
 
 @pytest.mark.parametrize(("x", "mu", "expected"), POISSON_SCIPY_CASES)
-def test_poisson_conventions_match_scipy(numpy_kernels, c_kernels, x, mu, expected):
+def test_poisson_conventions_match_scipy(every_backend, x, mu, expected):
     assert_same(scipy_quiet(st.poisson.logpmf, x, mu), expected, "scipy's own convention")
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         assert_same(k.poisson_logpmf(x, mu), expected, f"{k.backend} poisson_logpmf{(x, mu)}")
         # and the NB log-PMF at theta = +inf is that Poisson
         assert_same(k.nb_logpmf(x, mu, INF), expected, f"{k.backend} nb_logpmf{(x, mu, INF)}")
@@ -143,10 +143,10 @@ P_ZERO_SCIPY_CASES = [  # (mu, theta, expected): scipy.stats.nbinom.pmf(0, ...) 
 
 
 @pytest.mark.parametrize(("mu", "theta", "expected"), P_ZERO_SCIPY_CASES)
-def test_p_zero_conventions_match_scipy(numpy_kernels, c_kernels, mu, theta, expected):
+def test_p_zero_conventions_match_scipy(every_backend, mu, theta, expected):
     t = np.float64(theta)
     assert_same(scipy_quiet(st.nbinom.pmf, 0, t, t / (t + mu)), expected, "scipy's own convention")
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         assert_same(k.nb_p_zero(mu, theta), expected, f"{k.backend} nb_p_zero{(mu, theta)}")
 
 
@@ -164,10 +164,10 @@ GAUSS_SCIPY_CASES = [  # (x, mu, sigma2, expected): scipy.stats.norm.logpdf(x, m
 
 
 @pytest.mark.parametrize(("x", "mu", "sigma2", "expected"), GAUSS_SCIPY_CASES)
-def test_gaussian_conventions_match_scipy(numpy_kernels, c_kernels, x, mu, sigma2, expected):
+def test_gaussian_conventions_match_scipy(every_backend, x, mu, sigma2, expected):
     scale = np.sqrt(sigma2) if not sigma2 < 0 else -1.0
     assert_same(scipy_quiet(st.norm.logpdf, x, mu, scale), expected, "scipy's own convention")
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         assert_same(k.gaussian_logpdf(x, mu, sigma2), expected, f"{k.backend} gaussian_logpdf{(x, mu, sigma2)}")
         if np.isnan(expected):
             assert_same(k.gaussian_nll_grad_mu(x, mu, sigma2), NAN, f"{k.backend} gaussian_nll_grad_mu")
@@ -258,7 +258,8 @@ def _lambdify(name: str, arg_names: tuple[str, ...]):
     return sp.lambdify([by_name[a] for a in arg_names], e, modules="mpmath")
 
 
-GRADIENTS = ("nb_nll_grad_mu", "nb_nll_grad_logmu", "nb_nll_grad_theta", "nb_nll_grad_logtheta")
+#: the NB gradient kernels (one output, a derivative)
+GRADIENTS = [name for name in NB_KERNELS if SPECS[name].gradients and len(SPECS[name].outputs) == 1]
 
 
 @pytest.mark.parametrize("name", GRADIENTS)
@@ -266,12 +267,12 @@ GRADIENTS = ("nb_nll_grad_mu", "nb_nll_grad_logmu", "nb_nll_grad_theta", "nb_nll
     (-1.0, 2.0, 3.0), (1.5, 2.0, 3.0), (INF, 2.0, 3.0), (NAN, 2.0, 3.0), (3.0, NAN, 3.0), (3.0, 2.0, NAN),
     (3.0, 2.0, 0.0), (3.0, 2.0, -1.0), (3.0, -1.0, 3.0),
 ])
-def test_gradients_are_nan_for_invalid_inputs(numpy_kernels, c_kernels, name, x, mu, theta):
-    if name == "nb_nll_grad_logmu":
+def test_gradients_are_nan_for_invalid_inputs(every_backend, name, x, mu, theta):
+    if SPECS[name].input_names[1] == "log_mu":
         if mu < 0:
             return  # log_mu may be any real number
         mu = np.log(mu)
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         assert np.isnan(getattr(k, name)(x, mu, theta)), (k.backend, name, x, mu, theta)
 
 
@@ -337,8 +338,8 @@ def test_theta_gradients_at_mu_zero_are_the_derivation_at_mu_zero(any_backend, x
     pytest.param(0.0, -INF, 0.5, (0.0, 0.0, 0.0), id="mu 0, x 0"),
     pytest.param(3.0, -INF, 0.5, (INF, -3.0, None), id="mu 0, x > 0"),
 ])
-def test_fused_conventions(numpy_kernels, c_kernels, x, log_mu, log_theta, expected):
-    results = [k.nb_nll_fused(x, log_mu, log_theta) for k in (numpy_kernels, c_kernels)]
+def test_fused_conventions(every_backend, x, log_mu, log_theta, expected):
+    results = [k.nb_nll_fused(x, log_mu, log_theta) for k in every_backend]
     assert_same(results[0], results[1], "numpy and C differ")
     for value, want in zip(results[0], expected, strict=True):
         if want is not None:
@@ -567,9 +568,9 @@ def test_summed_loss_over_no_genes_is_zero(any_backend, shape):
                                            f"returned {got!r}, expected zeros (an empty sum)")
 
 
-def test_summed_loss_of_scalars_is_the_same_in_both_backends(numpy_kernels, c_kernels):
+def test_summed_loss_of_scalars_is_the_same_in_both_backends(every_backend):
     outcomes = []
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         try:
             outcomes.append(("value", float(k.nb_nll_sum_genes(1.0, 2.0, 3.0))))
         except ValueError:
@@ -596,8 +597,9 @@ def layouts():
 @pytest.mark.parametrize("name", NB_KERNELS)
 def test_dispersion_layouts_give_the_same_values(any_backend, layouts, name):
     x, mu, theta_g, shared = layouts
-    second = np.log(mu) if name in ("nb_logpmf_logmu", "nb_nll_grad_logmu", "nb_nll_fused") else mu
-    to_theta = np.log if name == "nb_nll_fused" else (lambda t: t)
+    _, mean, dispersion = SPECS[name].input_names
+    second = np.log(mu) if mean == "log_mu" else mu
+    to_theta = np.log if dispersion == "log_theta" else (lambda t: t)
     for theta in (shared, theta_g):
         per_entry = np.ascontiguousarray(np.broadcast_to(theta, x.shape))
         broadcast = _call(any_backend, name, x, second, to_theta(theta))

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import derive
+from derive.spec import kernel_specs, spec
 
 EPS = 2.0**-53
 #: derandomized: the same examples on every run (reproducible failures); fixtures are session/module scoped
@@ -119,9 +120,9 @@ def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
 
 
 @convention_cases
-def test_gradient_conventions(numpy_kernels, c_kernels, x, mu, theta):
+def test_gradient_conventions(every_backend, x, mu, theta):
     invalid = any(math.isnan(v) for v in (x, mu, theta)) or mu < 0 or theta <= 0 or not is_count(x)
-    backends = (numpy_kernels, c_kernels)
+    backends = every_backend
     grad_mu = {k.backend: k.nb_nll_grad_mu(x, mu, theta) for k in backends}
     grad_theta = {k.backend: k.nb_nll_grad_theta(x, mu, theta) for k in backends}
     grad_logtheta = {k.backend: k.nb_nll_grad_logtheta(x, mu, theta) for k in backends}
@@ -133,7 +134,7 @@ def test_gradient_conventions(numpy_kernels, c_kernels, x, mu, theta):
         assert all(v == (1.0 if x == 0 else -math.inf) for v in grad_mu.values()), grad_mu
     else:
         # at mu = +inf the derivation theta (mu - x)/(mu (mu + theta)) tends to 0 (to 1 - x/mu -> 1 for the
-        # Poisson): finite, as it was before r = (mu - x)/mu (inf/inf) was introduced
+        # Poisson): finite, as it was before rho = (mu - x)/mu (inf/inf) was introduced
         assert_kinds(grad_mu, "finite", f"BUG: grad_mu{(x, mu, theta)}")
     if math.isinf(mu):
         assert_kinds(grad_theta, "nan", f"grad_theta{(x, mu, theta)}")
@@ -146,8 +147,8 @@ def test_gradient_conventions(numpy_kernels, c_kernels, x, mu, theta):
 
 @SETTINGS
 @given(x=counts, log_mu=log_means, theta=thetas)
-def test_log_mean_gradient_conventions(numpy_kernels, c_kernels, x, log_mu, theta):
-    res = {k.backend: k.nb_nll_grad_logmu(x, log_mu, theta) for k in (numpy_kernels, c_kernels)}
+def test_log_mean_gradient_conventions(every_backend, x, log_mu, theta):
+    res = {k.backend: k.nb_nll_grad_logmu(x, log_mu, theta) for k in every_backend}
     label = f"nb_nll_grad_logmu{(x, log_mu, theta)}"
     if any(math.isnan(v) for v in (x, log_mu, theta)) or theta <= 0 or not is_count(x):
         assert_kinds(res, "nan", label)
@@ -205,8 +206,8 @@ def test_fused_conventions(numpy_kernels, c_kernels, x, log_mu, log_theta):
 
 @SETTINGS
 @given(mu=means, theta=thetas)
-def test_p_zero_conventions(numpy_kernels, c_kernels, mu, theta):
-    res = {k.backend: k.nb_p_zero(mu, theta) for k in (numpy_kernels, c_kernels)}
+def test_p_zero_conventions(every_backend, mu, theta):
+    res = {k.backend: k.nb_p_zero(mu, theta) for k in every_backend}
     if math.isnan(mu) or math.isnan(theta) or mu < 0 or theta <= 0:
         assert_kinds(res, "nan", f"nb_p_zero{(mu, theta)}")
         return
@@ -228,8 +229,8 @@ def assert_p_zero_close(c_value, np_value, label):
 @given(x=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.inf])),
        mu=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan])),
        sigma2=st.one_of(st.floats(1e-6, 1e6), st.sampled_from([0.0, -1.0, math.nan, math.inf])))
-def test_gaussian_and_mse_conventions(numpy_kernels, c_kernels, x, mu, sigma2):
-    backends = (numpy_kernels, c_kernels)
+def test_gaussian_and_mse_conventions(every_backend, x, mu, sigma2):
+    backends = every_backend
     logpdf = {k.backend: k.gaussian_logpdf(x, mu, sigma2) for k in backends}
     grad = {k.backend: k.gaussian_nll_grad_mu(x, mu, sigma2) for k in backends}
     if math.isnan(x) or math.isnan(mu) or math.isnan(sigma2) or sigma2 <= 0:
@@ -323,11 +324,9 @@ ELEMENTS = st.one_of(st.integers(0, 300).map(float), st.floats(0.01, 500.0),
 
 
 @settings(max_examples=60, **COMMON)
-@given(data=st.data(), name=st.sampled_from(["nb_logpmf", "nb_logpmf_logmu", "nb_nll_grad_mu", "nb_nll_grad_logmu",
-                                              "nb_nll_grad_theta", "nb_nll_grad_logtheta", "nb_nll_fused",
-                                              "nb_p_zero", "poisson_logpmf", "gaussian_logpdf"]))
+@given(data=st.data(), name=st.sampled_from([s.name for s in kernel_specs()]))
 def test_array_calls_equal_scalar_calls(numpy_kernels, c_kernels, data, name):
-    arity = 2 if name in ("nb_p_zero", "poisson_logpmf") else 3
+    arity = len(spec(name).inputs)
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0, max_dims=3, max_side=4))
     arrays = [data.draw(hnp.arrays(np.float64, s, elements=ELEMENTS)) for s in shapes.input_shapes]
     target = shapes.result_shape

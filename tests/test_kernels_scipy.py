@@ -1,4 +1,4 @@
-"""Every generated kernel, in both backends, against independent references.
+"""Every generated kernel, in every backend, against independent references.
 
 * values against scipy (``nbinom.logpmf`` with n = theta, p = theta/(theta+mu); ``poisson.logpmf``;
   ``norm.logpdf``) in moderate ranges where scipy's own evaluation is accurate (rtol 1e-12);

@@ -7,12 +7,13 @@ independent of derive), rounded to the nearest double and to a few doubles aroun
 issue 4's goal there (inputs are exact doubles: no condition-number allowance), in both backends. These are the
 hardest inputs: the exact result is about 2^-53 of the terms it is the difference of.
 
-theta runs from 0.05 to 1e60. Below 10 (derive.spec.ASYMPTOTIC_THETA) the kernels' two parts near the zero are
-refined by ScoreTheta; from 10 on they use the asymptotic split (GradThetaLead + Log1pmx4 + PsilogDiffR), refined by
-ScoreThetaAsymptotic from a form whose precision does not depend on theta. At theta = 1e20 and 1e60 the zeros of the
-counts 1 and 16 are within an ulp of exact squares (mu = x -+ sqrt(x)), where GradThetaLead's leading terms vanish
-exactly: its expanded form (and, beyond theta = 1e50, its 1/theta^3 term) is what meets the goal there. The exact
-values take more digits as theta grows (the closed form cancels up to ~3 log10(theta) digits more): ``_digits``.
+theta runs from 0.05 to 1e60. Below 10 (derive.models.nb.kernels.ASYMPTOTIC_THETA) the kernels' two parts near the
+zero are refined by ScoreTheta; from 10 on they use the asymptotic split (GradThetaLead + Log1pmx4 + PsilogDiffR),
+refined by ScoreThetaAsymptotic from a form whose precision does not depend on theta. At theta = 1e20 and 1e60 the
+zeros of the counts 1 and 16 are within an ulp of exact squares (mu = x -+ sqrt(x)), where GradThetaLead's leading
+terms vanish exactly: its expanded form (and, beyond theta = 1e50, its 1/theta^3 term) is what meets the goal there.
+The exact values take more digits as theta grows (the closed form cancels up to ~3 log10(theta) digits more):
+``_digits``.
 nb_nll_fused shares these kernels' regimes but takes log mu: its rounded exp(log_mu) is not at the zero, so it is
 measured by ``derive accuracy`` (with the condition-number allowance), not here.
 """

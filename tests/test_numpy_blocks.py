@@ -7,6 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from derive.spec import spec
+
+#: Kernels with a dense branch, per-gene tables or both (the block-wise bookkeeping that could change a bit).
 KERNELS = ("nb_logpmf", "nb_logpmf_logmu", "nb_nll_grad_theta", "nb_nll_fused", "nb_p_zero")
 
 
@@ -29,13 +32,7 @@ def _inputs(rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, np.nd
 
 
 def _args(kernel: str, data: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    if kernel == "nb_nll_fused":
-        return data["x"], data["log_mu"], data["log_theta"]
-    if kernel == "nb_logpmf_logmu":
-        return data["x"], data["log_mu"], data["theta"]
-    if kernel == "nb_p_zero":
-        return data["mu"], data["theta"]
-    return data["x"], data["mu"], data["theta"]
+    return tuple(data[name] for name in spec(kernel).input_names)
 
 
 @pytest.mark.parametrize("layout", ["rows", "one long row", "theta per gene"])

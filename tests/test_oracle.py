@@ -1,5 +1,6 @@
-"""The mpmath oracle against independent witnesses: scipy where it is reliable, high-precision finite
-differences for the gradients, and closed values (geometric NB, Poisson limit asymptotics)."""
+"""The mpmath oracle (derive/oracle.py, with the closed forms of derive/models/*/oracle.py) against independent
+witnesses: scipy where it is reliable, high-precision finite differences for the gradients, and closed values
+(geometric NB, Poisson limit asymptotics)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from mpmath import mp, mpf
 from scipy import stats
 
 from derive import oracle
+from derive.models.gaussian import oracle as gaussian
+from derive.models.nb import oracle as nb
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def test_gradients_match_finite_differences(x, mu, theta):
         X, M, T = mpf(x), mpf(mu), mpf(theta)
 
         def nll(m: mpf, t: mpf) -> mpf:
-            return -oracle.nb_logpmf(X, m, t)
+            return -nb.nb_logpmf(X, m, t)
 
         d_mu = mpmath.diff(lambda m: nll(m, T), M)
         d_theta = mpmath.diff(lambda t: nll(M, t), T)
@@ -64,7 +67,7 @@ def test_gradients_match_finite_differences(x, mu, theta):
             (oracle.value("nb_nll_grad_mu", x, mu, theta), d_mu),
             (oracle.value("nb_nll_grad_theta", x, mu, theta), d_theta),
             (oracle.value("nb_nll_grad_logtheta", x, mu, theta), d_logtheta),
-            (oracle.nb_nll_grad_logmu(X, mp.log(M), T), d_logmu),
+            (nb.nb_nll_grad_logmu(X, mp.log(M), T), d_logmu),
         ]
         for got, expected in checks:
             assert abs(got - expected) <= mpf(10) ** -25 * abs(expected), (got, expected)
@@ -75,17 +78,17 @@ def test_fused_is_the_three_separate_values():
     nll, g_mu, g_theta = oracle.value("nb_nll_fused", x, log_mu, log_theta)
     with mp.workdps(60):
         mu, theta = mp.exp(mpf(log_mu)), mp.exp(mpf(log_theta))
-        assert abs(nll + oracle.nb_logpmf(mpf(x), mu, theta)) < mpf(10) ** -40
-        assert abs(g_mu - mu * oracle.nb_nll_grad_mu(mpf(x), mu, theta)) < mpf(10) ** -40
-        assert abs(g_theta - theta * oracle.nb_nll_grad_theta(mpf(x), mu, theta)) < mpf(10) ** -40
+        assert abs(nll + nb.nb_logpmf(mpf(x), mu, theta)) < mpf(10) ** -40
+        assert abs(g_mu - mu * nb.nb_nll_grad_mu(mpf(x), mu, theta)) < mpf(10) ** -40
+        assert abs(g_theta - theta * nb.nb_nll_grad_theta(mpf(x), mu, theta)) < mpf(10) ** -40
 
 
 def test_gaussian_and_mse_gradients_match_finite_differences():
     x, mu, sigma2, log_mu = 3.0, 2.5, 0.7, 1.5
     with mp.workdps(60):
-        d_gauss = mpmath.diff(lambda m: -oracle.gaussian_logpdf(mpf(x), m, mpf(sigma2)), mpf(mu))
-        d_mse = mpmath.diff(lambda m: oracle.mse(mpf(x), m), mpf(mu))
-        d_mse_log = mpmath.diff(lambda e: oracle.mse(mpf(x), mp.exp(e)), mpf(log_mu))
+        d_gauss = mpmath.diff(lambda m: -gaussian.gaussian_logpdf(mpf(x), m, mpf(sigma2)), mpf(mu))
+        d_mse = mpmath.diff(lambda m: gaussian.mse(mpf(x), m), mpf(mu))
+        d_mse_log = mpmath.diff(lambda e: gaussian.mse(mpf(x), mp.exp(e)), mpf(log_mu))
         assert abs(oracle.value("gaussian_nll_grad_mu", x, mu, sigma2) - d_gauss) < mpf(10) ** -30
         assert abs(oracle.value("mse_grad_mu", x, mu) - d_mse) < mpf(10) ** -30
         assert abs(oracle.value("mse_grad_logmu", x, log_mu) - d_mse_log) < mpf(10) ** -30
@@ -157,7 +160,7 @@ def test_condition_of_the_log_mu_kernels(x, log_mu, theta):
         eta, t = mpf(log_mu), mpf(theta)
         mu = mp.exp(eta)
         scale = max(abs(eta), 1)
-        logpmf = oracle.nb_logpmf(mpf(x), mu, t)
+        logpmf = nb.nb_logpmf(mpf(x), mu, t)
         grad = t * (mu - x) / (t + mu)
         expected_logpmf = scale * abs(grad) / abs(logpmf)
         expected_grad = scale * abs(t * mu * (t + x) / (t + mu) ** 2) / abs(grad)

@@ -10,7 +10,7 @@ STAGES = (
     ("derive.commands.verify", "verify every derivation"),
     ("derive.codegen", "generate kernels into generated/"),
     ("derive.backends.docs.build", "regenerate docs/"),
-    ("derive.commands.check_kernels", "load both kernel backends (compiling the C one) and compare with scipy"),
+    ("derive.commands.check_kernels", "load every kernel backend (compiling the C one) and compare with scipy"),
 )
 
 

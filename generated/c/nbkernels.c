@@ -1893,10 +1893,10 @@ static inline double nbk_nb_nll_grad_mu(double x, double mu, double theta) {
     /* Ordinary inputs (x: count, mu: positive, theta: positive) cannot meet the first 4 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (mu > 0.0 && mu < INFINITY) && (theta > 0.0 && theta < INFINITY)) {
-        /* r/(1 + mu/theta), r = (mu - x)/mu */
+        /* rho/(1 + mu/theta), rho = (mu - x)/mu */
         {
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-            return r/(mu/theta + 1);
+            const double rho = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+            return rho/(mu/theta + 1);
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -1913,13 +1913,13 @@ static inline double nbk_nb_nll_grad_mu(double x, double mu, double theta) {
     }
     /* theta = +inf: Poisson, (mu - x)/mu */
     if ((isinf(theta) && theta > 0)) {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-        return r;
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+        return rho;
     }
-    /* r/(1 + mu/theta), r = (mu - x)/mu */
+    /* rho/(1 + mu/theta), rho = (mu - x)/mu */
     {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
-        return r/(mu/theta + 1);
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+        return rho/(mu/theta + 1);
     }
 }
 
@@ -1964,14 +1964,14 @@ void nb_nll_grad_mu_array(int64_t n0, int64_t n1, const double *x, int64_t x_s0,
  * Derived from: nb.nll_grad_logmu, stable.nb_nll_grad_logmu, stable.nb_nll_grad_logmu_bounded, nb.nll_grad_logmu_limit. */
 static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta) {
     const double mu = nbk_exp(log_mu);
-    const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+    const double rho = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
     /* Ordinary inputs (x: count, log_mu: log, theta: positive) cannot meet the first 3 (convention) branches:
      * test the domain once and go straight to the numerical regimes. */
     if ((x >= 0.0 && x < 9007199254740992.0 && x == (double)(int64_t)x) && (log_mu >= -700.0 && log_mu <= 700.0) && (theta > 0.0 && theta < INFINITY)) {
         /* theta (mu - x)/(theta + mu), bounded form for log_mu > 0 */
         {
             const double t0 = 1.0/theta;
-            return ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
+            return ((log_mu > 0) ? (rho/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
         }
     }
     /* NaN input or invalid parameter: NaN (as scipy) */
@@ -1989,7 +1989,7 @@ static inline double nbk_nb_nll_grad_logmu(double x, double log_mu, double theta
     /* theta (mu - x)/(theta + mu), bounded form for log_mu > 0 */
     {
         const double t0 = 1.0/theta;
-        return ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
+        return ((log_mu > 0) ? (rho/(t0 + 1.0/mu)) : ((mu - x)/(mu*t0 + 1)));
     }
 }
 
@@ -2278,14 +2278,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t1 = nbk_log1pdiv(mu, theta);
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
+            const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
             const double t4 = -t3;
             const double t5 = 1e-20*theta > mu + x;
             const double t6 = 1.0/(mu + theta);
             const double t7 = t4*t6;
             const double t8 = mu*t6;
             *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
-            *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
+            *grad_logmu = ((log_mu > 0) ? (rho/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
             *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
             return;
         }
@@ -2296,7 +2296,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double w = theta/t0;
             const double t1 = 1.0/mu;
             const double t2 = mu - x;
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
+            const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
             const double t3 = -t2;
             const double t4 = 1.0/theta;
             const double t5 = 1e-20*theta > mu + x;
@@ -2304,7 +2304,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
             const double t7 = t3*t6;
             const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
-            *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
+            *grad_logmu = ((log_mu > 0) ? (rho/(t1 + t4)) : (t2/(mu*t4 + 1)));
             *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
             return;
         }
@@ -2379,7 +2379,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     }
     /* e^log_mu would overflow or underflow: softplus form */
     if ((log_mu > 700) || ((log_mu > -1.7976931348623157e+308) && (log_mu < -700))) {
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : ((mu - x)/mu));
         const double t0 = theta + x;
         const double t1 = log_mu - log(theta);
         const double t2 = nbk_softplus(t1);
@@ -2388,7 +2388,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t5 = nbk_exp(-log_mu);
         const double t6 = nbk_exp(log_mu);
         *nll = t2*theta + x*nbk_softplus(-t1) + nbk_lfact(x) - lgamma(t0) + lgamma(theta);
-        *grad_logmu = ((t4) ? (r/(t3 + 1.0/mu)) : ((mu - x)/(mu*t3 + 1)));
+        *grad_logmu = ((t4) ? (rho/(t3 + 1.0/mu)) : ((mu - x)/(mu*t3 + 1)));
         *grad_logtheta = theta*(t2 - ((t4) ? ((-t5*x + 1)/(t5*theta + 1)) : ((t6 - x)/(t6 + theta))) - nbk_digamma(t0) + nbk_digamma(theta));
         return;
     }
@@ -2396,14 +2396,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     if ((mu == 0) && (x == 0)) {
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
         const double t2 = -t1;
         const double t3 = 1e-20*theta > mu + x;
         const double t4 = 1.0/(mu + theta);
         const double t5 = t2*t4;
         const double t6 = mu*t4;
         *nll = 0;
-        *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
+        *grad_logmu = ((log_mu > 0) ? (rho/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
         *grad_logtheta = (((t3) && (theta > 1e+150)) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t3) || (theta <= 1e+50)) && (fabs(t1*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t5), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (t6 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t4*(theta + x)))), x, mu, theta)))))));
         return;
     }
@@ -2411,14 +2411,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
     if (mu == 0) {
         const double t0 = 1.0/theta;
         const double t1 = mu - x;
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t1/mu));
         const double t2 = -t1;
         const double t3 = 1e-20*theta > mu + x;
         const double t4 = 1.0/(mu + theta);
         const double t5 = t2*t4;
         const double t6 = mu*t4;
         *nll = INFINITY;
-        *grad_logmu = ((log_mu > 0) ? (r/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
+        *grad_logmu = ((log_mu > 0) ? (rho/(t0 + 1.0/mu)) : (t1/(mu*t0 + 1)));
         *grad_logtheta = (((t3) && (theta > 1e+150)) ? ((1.0/2.0)*t0*(pow(t2, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t3) || (theta <= 1e+50)) && (fabs(t1*t4) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t5), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t6 < 1.0/4.0) ? (nbk_log1pmx(-t6)) : (t6 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t4*fabs(t1) < 1.0/4.0) ? (nbk_log1pmx(t5)) : (-t5 + log(t4*(theta + x)))), x, mu, theta)))))));
         return;
     }
@@ -2456,14 +2456,14 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t1 = nbk_log1pdiv(mu, theta);
         const double t2 = 1.0/theta;
         const double t3 = mu - x;
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
         const double t4 = -t3;
         const double t5 = 1e-20*theta > mu + x;
         const double t6 = 1.0/(mu + theta);
         const double t7 = t4*t6;
         const double t8 = mu*t6;
         *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
-        *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
+        *grad_logmu = ((log_mu > 0) ? (rho/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
         *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
         return;
     }
@@ -2474,7 +2474,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double w = theta/t0;
         const double t1 = 1.0/mu;
         const double t2 = mu - x;
-        const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
+        const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
         const double t3 = -t2;
         const double t4 = 1.0/theta;
         const double t5 = 1e-20*theta > mu + x;
@@ -2482,7 +2482,7 @@ static inline void nbk_nb_nll_fused(double x, double log_mu, double log_theta, d
         const double t7 = t3*t6;
         const double t8 = mu*t6;
         *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
-        *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
+        *grad_logmu = ((log_mu > 0) ? (rho/(t1 + t4)) : (t2/(mu*t4 + 1)));
         *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
         return;
     }
@@ -2533,14 +2533,14 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t1 = nbk_log1pdiv(mu, theta);
             const double t2 = 1.0/theta;
             const double t3 = mu - x;
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
+            const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t3/mu));
             const double t4 = -t3;
             const double t5 = 1e-20*theta > mu + x;
             const double t6 = 1.0/(mu + theta);
             const double t7 = t4*t6;
             const double t8 = mu*t6;
             *nll = t0*t1 + nbk_lfact(x) - nbk_lpowrising(x, mu, theta);
-            *grad_logmu = ((log_mu > 0) ? (r/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
+            *grad_logmu = ((log_mu > 0) ? (rho/(t2 + 1.0/mu)) : (t3/(mu*t2 + 1)));
             *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t2*(pow(t4, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t3*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (-t1 + t8)), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t3) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(t0*t6))), x, mu, theta)))))));
             return;
         }
@@ -2551,7 +2551,7 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double w = theta/t0;
             const double t1 = 1.0/mu;
             const double t2 = mu - x;
-            const double r = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
+            const double rho = (((isinf(mu) && mu > 0)) ? (1) : (t2/mu));
             const double t3 = -t2;
             const double t4 = 1.0/theta;
             const double t5 = 1e-20*theta > mu + x;
@@ -2559,7 +2559,7 @@ static inline void nbk_nb_nll_fused_rest(double x, double log_mu, double log_the
             const double t7 = t3*t6;
             const double t8 = mu*t6;
             *nll = mu*q*nbk_dev1p(t1*t3*w) + q*theta*nbk_dev1p(t2/t0) + (1.0/2.0)*log(2*3.141592653589793*x) + (1.0/2.0)*nbk_log1pdiv(x, theta) - nbk_stirlerr(t0) + nbk_stirlerr(theta) + nbk_stirlerr_count(x);
-            *grad_logmu = ((log_mu > 0) ? (r/(t1 + t4)) : (t2/(mu*t4 + 1)));
+            *grad_logmu = ((log_mu > 0) ? (rho/(t1 + t4)) : (t2/(mu*t4 + 1)));
             *grad_logtheta = (((t5) && (theta > 1e+150)) ? ((1.0/2.0)*t4*(pow(t3, 2) - x)) : ((((theta >= 10) && (x > 0) && ((t5) || (theta <= 1e+50)) && (fabs(t2*t6) < 1.0/2.0) && ((mu >= 1) || (x >= 16))) ? (-theta*nbk_scorethetaasym(nbk_gradthetalead(x, mu, theta), nbk_log1pmx4(t7), nbk_psilogdiffr(x, theta), x, mu, theta)) : (((x < 16) ? (-theta*nbk_scoretheta(nbk_rrecipdev(x, theta, mu), ((t8 < 1.0/4.0) ? (nbk_log1pmx(-t8)) : (t8 - nbk_log1pdiv(mu, theta))), x, mu, theta)) : (-theta*nbk_scoretheta(nbk_psilogdiff(x, theta), ((t6*fabs(t2) < 1.0/4.0) ? (nbk_log1pmx(t7)) : (-t7 + log(q))), x, mu, theta)))))));
             return;
         }

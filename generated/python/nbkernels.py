@@ -1953,18 +1953,18 @@ def _nb_nll_grad_mu_block(x, mu, theta, ordinary, cols, outs):
             if (m := _idx(mask)).size:
                 mu_ = mu[m]
                 x_ = x[m]
-                r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
-                grad_mu[m] = r
+                rho = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
+                grad_mu[m] = rho
                 todo ^= mask
 
-        # r/(1 + mu/theta), r = (mu - x)/mu
+        # rho/(1 + mu/theta), rho = (mu - x)/mu
         mask = todo
         if (m := _idx(mask)).size:
             mu_ = mu[m]
             theta_ = theta[m]
             x_ = x[m]
-            r = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
-            grad_mu[m] = r/(mu_/theta_ + 1)
+            rho = np.select([np.isposinf(mu_),True], [1,(mu_ - x_)/mu_], default=np.nan)
+            grad_mu[m] = rho/(mu_/theta_ + 1)
 
 
 def nb_nll_grad_logmu(x, log_mu, theta):
@@ -1981,7 +1981,7 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols, outs):
     grad_logmu, = outs
     with np.errstate(all="ignore"):
         mu = np.exp(log_mu)
-        r = np.select([np.isposinf(mu),True], [1,(mu - x)/mu], default=np.nan)
+        rho = np.select([np.isposinf(mu),True], [1,(mu - x)/mu], default=np.nan)
         todo = np.ones(size, dtype=bool)
         if not ordinary:
             # NaN input or invalid parameter: NaN (as scipy)
@@ -2010,11 +2010,11 @@ def _nb_nll_grad_logmu_block(x, log_mu, theta, ordinary, cols, outs):
         if (m := _idx(mask)).size:
             log_mu_ = log_mu[m]
             mu_ = mu[m]
-            r_ = r[m]
+            rho_ = rho[m]
             theta_ = theta[m]
             x_ = x[m]
             t0 = 1/theta_
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r_/(t0 + 1/mu_),(mu_ - x_)/(mu_*t0 + 1)], default=np.nan)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [rho_/(t0 + 1/mu_),(mu_ - x_)/(mu_*t0 + 1)], default=np.nan)
 
 
 def nb_nll_grad_theta(x, mu, theta):
@@ -2344,9 +2344,9 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 t3 = 1/theta_
                 t4 = log_mu_ > 0
                 t5 = -x_
-                r = np.select([np.isposinf(mu_),True], [1,(mu_ + t5)/mu_], default=np.nan)
+                rho = np.select([np.isposinf(mu_),True], [1,(mu_ + t5)/mu_], default=np.nan)
                 nll[m] = h0 + t2*theta_ + x_*_softplus(-t1) - _sc.gammaln(t0) + _sc.gammaln(theta_)
-                grad_logmu[m] = np.select([t4,True], [r/(t3 + 1/mu_),(mu_ + t5)/(mu_*t3 + 1)], default=np.nan)
+                grad_logmu[m] = np.select([t4,True], [rho/(t3 + 1/mu_),(mu_ + t5)/(mu_*t3 + 1)], default=np.nan)
                 grad_logtheta[m] = theta_*(t2 - np.select([t4,True], [(-h1*x_ + 1)/(h1*theta_ + 1),(h2 + t5)/(h2 + theta_)], default=np.nan) - _sc.psi(t0) + _sc.psi(theta_))
                 todo ^= mask
 
@@ -2359,14 +2359,14 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 x_ = x[m]
                 t0 = 1/theta_
                 t1 = mu_ - x_
-                r = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
+                rho = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
                 t2 = -t1
                 t3 = 1e-20*theta_ > mu_ + x_
                 t4 = 1/(mu_ + theta_)
                 t5 = t2*t4
                 t6 = mu_*t4
                 nll[m] = 0
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [rho/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
                 grad_logtheta[m] = np.select([(t3) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t3) | (theta_ <= 1e+50)) & (abs(t1*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t5), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t6 < 1/4,True], [_log1pmx(-t6),t6 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t4*abs(t1) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t4*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo ^= mask
 
@@ -2379,14 +2379,14 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
                 x_ = x[m]
                 t0 = 1/theta_
                 t1 = mu_ - x_
-                r = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
+                rho = np.select([np.isposinf(mu_),True], [1,t1/mu_], default=np.nan)
                 t2 = -t1
                 t3 = 1e-20*theta_ > mu_ + x_
                 t4 = 1/(mu_ + theta_)
                 t5 = t2*t4
                 t6 = mu_*t4
                 nll[m] = np.inf
-                grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
+                grad_logmu[m] = np.select([log_mu_ > 0,True], [rho/(t0 + 1/mu_),t1/(mu_*t0 + 1)], default=np.nan)
                 grad_logtheta[m] = np.select([(t3) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t3) | (theta_ <= 1e+50)) & (abs(t1*t4) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t0*(t2**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t5), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t6 < 1/4,True], [_log1pmx(-t6),t6 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t4*abs(t1) < 1/4,True], [_log1pmx(t5),-t5 + np.log(t4*(theta_ + x_))], default=np.nan), x_, mu_, theta_)], default=np.nan)
                 todo ^= mask
 
@@ -2446,14 +2446,14 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             t1 = _log1pdiv(mu_, theta_)
             t2 = 1/theta_
             t3 = mu_ - x_
-            r = np.select([np.isposinf(mu_),True], [1,t3/mu_], default=np.nan)
+            rho = np.select([np.isposinf(mu_),True], [1,t3/mu_], default=np.nan)
             t4 = -t3
             t5 = 1e-20*theta_ > mu_ + x_
             t6 = 1/(mu_ + theta_)
             t7 = t4*t6
             t8 = mu_*t6
             nll[m] = h0 + t0*t1 - _lpowrising(x_, mu_, theta_, cols_of_theta_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [rho/(t2 + 1/mu_),t3/(mu_*t2 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([(t5) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t5) | (theta_ <= 1e+50)) & (abs(t3*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t2*(t4**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t7), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t8 < 1/4,True], [_log1pmx(-t8),-t1 + t8], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t6*abs(t3) < 1/4,True], [_log1pmx(t7),-t7 + np.log(t0*t6)], default=np.nan), x_, mu_, theta_)], default=np.nan)
             todo ^= mask
 
@@ -2479,7 +2479,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             w = theta_/t0
             t1 = 1/mu_
             t2 = mu_ - x_
-            r = np.select([np.isposinf(mu_),True], [1,t2/mu_], default=np.nan)
+            rho = np.select([np.isposinf(mu_),True], [1,t2/mu_], default=np.nan)
             t3 = -t2
             t4 = 1/theta_
             t5 = 1e-20*theta_ > mu_ + x_
@@ -2487,7 +2487,7 @@ def _nb_nll_fused_block(x, log_mu, log_theta, ordinary, cols, outs):
             t7 = t3*t6
             t8 = mu_*t6
             nll[m] = (0.5)*h0 + h1 + mu_*q*_dev1p(t1*t3*w) + q*theta_*_dev1p(t2/t0) + (0.5)*_log1pdiv(x_, theta_) - _stirlerr(t0) + _stirlerr(theta_)
-            grad_logmu[m] = np.select([log_mu_ > 0,True], [r/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
+            grad_logmu[m] = np.select([log_mu_ > 0,True], [rho/(t1 + t4),t2/(mu_*t4 + 1)], default=np.nan)
             grad_logtheta[m] = np.select([(t5) & (theta_ > 1e+150),(theta_ >= 10) & (x_ > 0) & ((t5) | (theta_ <= 1e+50)) & (abs(t2*t6) < 0.5) & ((mu_ >= 1) | (x_ >= 16)),x_ < 16,True], [(0.5)*t4*(t3**2 - x_),-theta_*_scorethetaasym(_gradthetalead(x_, mu_, theta_), _log1pmx4(t7), _psilogdiffr(x_, theta_), x_, mu_, theta_),-theta_*_scoretheta(_rrecipdev(x_, theta_, mu_), np.select([t8 < 1/4,True], [_log1pmx(-t8),t8 - _log1pdiv(mu_, theta_)], default=np.nan), x_, mu_, theta_),-theta_*_scoretheta(_psilogdiff(x_, theta_), np.select([t6*abs(t2) < 1/4,True], [_log1pmx(t7),-t7 + np.log(q)], default=np.nan), x_, mu_, theta_)], default=np.nan)
 
 

@@ -1,8 +1,8 @@
-"""Stable forms: rewrites of the plain derivations that keep their digits in double precision.
+"""Stable forms of the NB results: rewrites that keep their digits in double precision.
 
-Every form here is a step proved equal to a result of :mod:`derive.models` (symbolically where SymPy can,
-else at 40 digits); the numerical primitives it uses (:mod:`derive.primitives`) are unfolded for the proof.
-Each form names the regime it is for; the kernels (:mod:`derive.spec`) choose between them.
+Every form here is a step proved equal to a result of :mod:`derive.models.nb.derivations` (symbolically where SymPy
+can, else at 40 digits); the numerical primitives it uses (:mod:`derive.primitives`) are unfolded for the proof.
+Each form names the regime it is for; the kernels (:mod:`derive.models.nb.kernels`) choose between them.
 
 Why each form exists (the plain formula's failure it removes):
 - x = 0: theta*log(theta/(theta+mu)) loses everything when mu/theta is tiny; log1p does not.
@@ -12,18 +12,18 @@ Why each form exists (the plain formula's failure it removes):
   ~log x; writing the log-PMF as Stirling remainders and two non-negative deviances keeps only small terms.
 - the theta-gradient: psi(x+theta) - psi(theta) - log1p(mu/theta) + (mu-x)/(theta+mu) cancels to O(1/theta^2);
   PsilogDiff and Log1pmx carry exactly that residue. Where the gradient changes sign these two parts cancel in turn:
-  ScoreTheta refines their sum there (and GaussLogpdf the Gaussian log-density's two terms where the density is 1).
-  For theta >= 10 near the zero the asymptotic split's three parts cancel there instead: ScoreThetaAsymptotic.
+  ScoreTheta refines their sum there. For theta >= 10 near the zero the asymptotic split's three parts cancel there
+  instead: ScoreThetaAsymptotic.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
+from derive.models.common import start
 from derive.primitives import (
     AtanhTail,
     Dev1p,
-    GaussLogpdf,
     GradThetaLead,
     Lfact,
     Log1pDiv,
@@ -41,12 +41,10 @@ from derive.primitives import (
     StirlerrCount,
     log1p,
 )
-from derive.registry import derivation, expr, register
+from derive.registry import register
 from derive.series import DEVIANCE_SERIES_BELOW, ZERO_SERIES_BELOW
 from derive.steps import Chain, Derivation
-from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
-
-HALF = sp.Rational(1, 2)
+from derive.symbols import eta, lam, mu, theta, x, x_pos
 
 # Sub-expressions of the deviance form, named so that kernels compute them once and without overflow.
 q = sp.Symbol("q", positive=True)
@@ -56,14 +54,10 @@ w = sp.Symbol("w", positive=True)
 DEVIANCE_LETS = ((q, (x + theta) / (theta + mu)), (w, theta / (x + theta)))
 
 
-def _start(chain: Chain, name: str, count=x) -> Chain:
-    return chain.define(expr(name).subs(x, count), f"start from {name}")
-
-
 @register("stable.nb_logpmf_zero")
 def nb_logpmf_zero() -> Derivation:
     return (
-        _start(Chain("stable.nb_logpmf_zero", "Log-PMF at x = 0 (stable)", section="5.1"), "nb.loglik")
+        start(Chain("stable.nb_logpmf_zero", "Log-PMF at x = 0 (stable)", section="5.1"), "nb.loglik")
         .apply(lambda e: e.subs(x, 0), "set x = 0", shown=theta * sp.log(theta / (theta + mu)))
         .rewrite(-theta * Log1pDiv(mu, theta),
                  "write log(theta/(theta+mu)) = -log1p(mu/theta): exact for tiny mu/theta (and log mu - log theta "
@@ -75,7 +69,7 @@ def nb_logpmf_zero() -> Derivation:
 @register("stable.nb_logpmf_small")
 def nb_logpmf_small() -> Derivation:
     return (
-        _start(Chain("stable.nb_logpmf_small", "Log-PMF for small counts (stable)", section="2"), "nb.loglik")
+        start(Chain("stable.nb_logpmf_small", "Log-PMF for small counts (stable)", section="2"), "nb.loglik")
         .rewrite(x * sp.log(mu) + LogRising1p(x, theta) - Lfact(x) - (x + theta) * log1p(mu / theta),
                  "cancel x log(theta) symbolically: log Gamma(x+theta) - log Gamma(theta) = x log(theta) + "
                  "sum_{k<x} log(1 + k/theta), and x log(mu/(theta+mu)) = x log(mu) - x log(theta) - x log1p(mu/theta)")
@@ -95,7 +89,7 @@ def _deviance_form(count: sp.Expr) -> sp.Expr:
 
 @register("stable.nb_logpmf_deviance")
 def nb_logpmf_deviance() -> Derivation:
-    chain = _start(Chain("stable.nb_logpmf_deviance", "Log-PMF in deviance (saddle-point) form, x >= 1",
+    chain = start(Chain("stable.nb_logpmf_deviance", "Log-PMF in deviance (saddle-point) form, x >= 1",
                          section="2"), "nb.loglik", x_pos)
     # q and w are names for sub-expressions (the kernels' lets): the step is checked with them put back.
     lets = {name: value.subs(x, x_pos) for name, value in DEVIANCE_LETS}
@@ -104,19 +98,6 @@ def nb_logpmf_deviance() -> Derivation:
         "write every log Gamma as Stirling's approximation plus its remainder Stirlerr; what is left collects into "
         "two deviances b*Dev1p(t) >= 0 with b1 = theta*q, t1 = (mu-x)/(x+theta), b2 = mu*q, t2 = (x-mu)*w/mu",
         lets).build()
-
-
-@register("stable.poisson_logpmf_deviance")
-def poisson_logpmf_deviance() -> Derivation:
-    return (
-        _start(Chain("stable.poisson_logpmf_deviance", "Poisson log-PMF in deviance form, x >= 1", section="6.1"),
-               "poisson.logpmf", x_pos)
-        .rewrite(-mu * Dev1p((x_pos - mu) / mu) - sp.log(2 * sp.pi * x_pos) / 2 - StirlerrCount(x_pos),
-                 "Stirling for log x! and the deviance mu*Dev1p((x-mu)/mu) = x log(x/mu) - x + mu")
-        .build()
-    )
-
-
 
 
 def _log1pmx_given_log(t: sp.Expr, log_one_plus_t: sp.Expr) -> sp.Expr:
@@ -131,7 +112,7 @@ def _log1pmx_given_log(t: sp.Expr, log_one_plus_t: sp.Expr) -> sp.Expr:
 @register("stable.nb_nll_grad_theta")
 def nb_nll_grad_theta() -> Derivation:
     s = (x - mu) / (theta + mu)
-    chain = _start(Chain("stable.nb_nll_grad_theta", "Gradient w.r.t. theta (stable)", section="7.2"),
+    chain = start(Chain("stable.nb_nll_grad_theta", "Gradient w.r.t. theta (stable)", section="7.2"),
                    "nb.nll_grad_theta")
     chain.rewrite(-(Log1pmx(s) + PsilogDiff(x, theta)),
                   "psi(x+theta) - psi(theta) = log1p(x/theta) + PsilogDiff and log1p(x/theta) - log1p(mu/theta) = "
@@ -153,7 +134,7 @@ _REFINE_WHY = ("the two parts cancel where the gradient changes sign: ScoreTheta
 def nb_nll_grad_theta_asymptotic() -> Derivation:
     s = (x - mu) / (theta + mu)
     return (
-        _start(Chain("stable.nb_nll_grad_theta_asymptotic", "Gradient w.r.t. theta near its zero (stable)",
+        start(Chain("stable.nb_nll_grad_theta_asymptotic", "Gradient w.r.t. theta near its zero (stable)",
                      section="7.2"), "nb.nll_grad_theta")
         .rewrite(-(GradThetaLead(x, mu, theta) + Log1pmx4(s) + PsilogDiffR(x, theta)),
                  "split off x/(2 theta (x+theta)) - s^2/2 + s^3/3, whose terms cancel where the gradient changes "
@@ -169,7 +150,7 @@ def nb_nll_grad_theta_asymptotic() -> Derivation:
 @register("stable.nb_nll_grad_theta_small")
 def nb_nll_grad_theta_small() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_theta_small", "Gradient w.r.t. theta for small counts (stable)",
+        start(Chain("stable.nb_nll_grad_theta_small", "Gradient w.r.t. theta for small counts (stable)",
                      section="7.2"), "nb.nll_grad_theta")
         .rewrite(-(RisingRecipDev(x, theta, mu) + Log1pmx(-mu / (theta + mu))),
                  "psi(x+theta) - psi(theta) - x/(theta+mu) = sum_{k<x} (mu-k)/((theta+k)(theta+mu)) and "
@@ -183,50 +164,38 @@ def nb_nll_grad_theta_small() -> Derivation:
     )
 
 
-r = sp.Symbol("r", real=True)
-"""r = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is)."""
-
-
-@register("stable.gaussian_logpdf")
-def gaussian_logpdf() -> Derivation:
-    log_term, square_term = -sp.log(2 * sp.pi * sigma2) / 2, -(x - mu) ** 2 / (2 * sigma2)
-    return (
-        _start(Chain("stable.gaussian_logpdf", "Gaussian log-density (stable where the density is near 1)",
-                     section="3.1"), "gauss.loglik")
-        .rewrite(GaussLogpdf(log_term, square_term, x, mu, sigma2),
-                 "the two terms cancel where the density is near 1 (and log(2 pi sigma2) has an ulp of absolute "
-                 "error there): GaussLogpdf returns their sum, recomputed in double-double where it is small")
-        .build()
-    )
+rho = sp.Symbol("rho", real=True)
+"""rho = (mu - x)/mu, the relative residual: exact where x is close to mu (mu - x is). (Not r: symbols.r is the
+classic NB's number of successes.)"""
 
 
 @register("stable.nb_nll_grad_mu")
 def nb_nll_grad_mu() -> Derivation:
-    chain = _start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
-    chain.rewrite_where(r / (1 + mu / theta),
-                        "divide by theta (finite as theta -> infinity) and keep r = (mu - x)/mu apart: mu - x is exact "
-                        "near the mode, 1 - x/mu is not", {r: (mu - x) / mu})
+    chain = start(Chain("stable.nb_nll_grad_mu", "Gradient w.r.t. mu (stable)", section="7.2"), "nb.nll_grad_mu")
+    chain.rewrite_where(rho / (1 + mu / theta),
+                        "divide by theta (finite as theta -> infinity) and keep rho = (mu - x)/mu apart: mu - x is "
+                        "exact near the mode, 1 - x/mu is not", {rho: (mu - x) / mu})
     return chain.build()
 
 
 @register("stable.nb_nll_grad_logmu_bounded")
 def nb_nll_grad_logmu_bounded() -> Derivation:
-    chain = _start(Chain("stable.nb_nll_grad_logmu_bounded", "Gradient w.r.t. log mu for eta > 0 (stable)",
+    chain = start(Chain("stable.nb_nll_grad_logmu_bounded", "Gradient w.r.t. log mu for eta > 0 (stable)",
                          section="7.2"), "nb.nll_grad_logmu")
     def in_mu(e: sp.Expr) -> sp.Expr:
         return e.subs(sp.exp(eta), mu)
 
-    chain.rewrite_where(r / (1 / theta + 1 / mu),
-                        "write e^eta = mu, r = (mu - x)/mu in place of 1 - x/mu in the bounded form, and divide by "
-                        "theta: no product theta r that could overflow",
-                        {r: (mu - x) / mu}, operation=in_mu)
+    chain.rewrite_where(rho / (1 / theta + 1 / mu),
+                        "write e^eta = mu, rho = (mu - x)/mu in place of 1 - x/mu in the bounded form, and divide by "
+                        "theta: no product theta rho that could overflow",
+                        {rho: (mu - x) / mu}, operation=in_mu)
     return chain.build()
 
 
 @register("stable.nb_p_zero")
 def nb_p_zero() -> Derivation:
     return (
-        _start(Chain("stable.nb_p_zero", "P(x = 0) (stable)", section="5.1"), "nb.p_zero")
+        start(Chain("stable.nb_p_zero", "P(x = 0) (stable)", section="5.1"), "nb.p_zero")
         .rewrite(sp.exp(-theta * Log1pDiv(mu, theta)), "exp of the stable log: (1 + mu/theta)^-theta")
         .build()
     )
@@ -235,21 +204,11 @@ def nb_p_zero() -> Derivation:
 @register("stable.nb_loglik_logmu_huge")
 def nb_loglik_logmu_huge() -> Derivation:
     return (
-        _start(Chain("stable.nb_loglik_logmu_huge", "Log-space log-PMF where mu = e^eta overflows", section="8"),
+        start(Chain("stable.nb_loglik_logmu_huge", "Log-space log-PMF where mu = e^eta overflows", section="8"),
                "nb.loglik_logmu")
         .rewrite(sp.loggamma(x + theta) - sp.loggamma(theta) - Lfact(x)
                  - theta * Softplus(eta - sp.log(theta)) - x * Softplus(sp.log(theta) - eta),
                  "log(theta + e^eta) - log(theta) = softplus(eta - log theta): no e^eta is ever formed")
-        .build()
-    )
-
-
-@register("stable.poisson_logpmf_logmu")
-def poisson_logpmf_logmu() -> Derivation:
-    return (
-        _start(Chain("stable.poisson_logpmf_logmu", "Poisson log-PMF in log space", section="8"), "poisson.logpmf")
-        .apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta: x eta needs no exp",
-               shown=x * eta - sp.exp(eta) - Lfact(x))
         .build()
     )
 
@@ -262,7 +221,7 @@ HUGE_THETA = sp.Float("1e150")
 @register("stable.nb_nll_grad_logtheta_huge")
 def nb_nll_grad_logtheta_huge() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_logtheta_huge", "Gradient w.r.t. log theta as theta -> infinity",
+        start(Chain("stable.nb_nll_grad_logtheta_huge", "Gradient w.r.t. log theta as theta -> infinity",
                      section="6.1"), "nb.nll_grad_theta")
         .apply(lambda e: theta * e, "d/d log theta = theta d/d theta")
         .approximate(-(x - (x - mu) ** 2) / (2 * theta),
@@ -275,7 +234,7 @@ def nb_nll_grad_logtheta_huge() -> Derivation:
 
 @register("stable.nb_nll_grad_theta_logmu_huge")
 def nb_nll_grad_theta_logmu_huge() -> Derivation:
-    chain = _start(Chain("stable.nb_nll_grad_theta_logmu_huge", "Gradient w.r.t. theta where e^eta overflows",
+    chain = start(Chain("stable.nb_nll_grad_theta_logmu_huge", "Gradient w.r.t. theta where e^eta overflows",
                          section="8"), "nb.nll_grad_theta")
     chain.apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta")
     residual = sp.Piecewise(((1 - x * sp.exp(-eta)) / (1 + theta * sp.exp(-eta)), eta > 0),
@@ -289,7 +248,7 @@ def nb_nll_grad_theta_logmu_huge() -> Derivation:
 @register("stable.nb_loglik_logtheta_tiny")
 def nb_loglik_logtheta_tiny() -> Derivation:
     th = sp.exp(lam)
-    chain = _start(Chain("stable.nb_loglik_logtheta_tiny", "Log-PMF where theta = e^lambda underflows",
+    chain = start(Chain("stable.nb_loglik_logtheta_tiny", "Log-PMF where theta = e^lambda underflows",
                          section="8"), "nb.loglik_logmu")
     chain.apply(lambda e: e.subs(theta, th), "learn lambda = log theta: substitute theta = e^lambda")
     chain.rewrite(lam + sp.loggamma(x + th) - sp.loggamma(1 + th) - Lfact(x)
@@ -303,7 +262,7 @@ def nb_loglik_logtheta_tiny() -> Derivation:
 def nb_loglik_logtheta_tiny_zero() -> Derivation:
     th = sp.exp(lam)
     return (
-        _start(Chain("stable.nb_loglik_logtheta_tiny_zero", "Log-PMF at x = 0 where theta = e^lambda underflows",
+        start(Chain("stable.nb_loglik_logtheta_tiny_zero", "Log-PMF at x = 0 where theta = e^lambda underflows",
                      section="8"), "nb.loglik_logmu")
         .apply(lambda e: e.subs({theta: th, x: 0}), "x = 0 and theta = e^lambda")
         .rewrite(-th * Softplus(eta - lam), "log(theta/(theta + e^eta)) = -softplus(eta - lambda)")
@@ -315,7 +274,7 @@ def nb_loglik_logtheta_tiny_zero() -> Derivation:
 def nb_nll_grad_logtheta_tiny_zero() -> Derivation:
     th = sp.exp(lam)
     return (
-        _start(Chain("stable.nb_nll_grad_logtheta_tiny_zero", "Gradient w.r.t. log theta at x = 0, theta underflowing",
+        start(Chain("stable.nb_nll_grad_logtheta_tiny_zero", "Gradient w.r.t. log theta at x = 0, theta underflowing",
                      section="8"), "nb.nll_grad_logtheta")
         .apply(lambda e: e.subs({mu: sp.exp(eta), x: 0}), "x = 0 and mu = e^eta")
         .rewrite(th * (Softplus(eta - lam) - sp.exp(eta) / (th + sp.exp(eta))),
@@ -327,7 +286,7 @@ def nb_nll_grad_logtheta_tiny_zero() -> Derivation:
 @register("stable.nb_nll_grad_logtheta_tiny")
 def nb_nll_grad_logtheta_tiny() -> Derivation:
     th = sp.exp(lam)
-    chain = _start(Chain("stable.nb_nll_grad_logtheta_tiny", "Gradient w.r.t. log theta where theta underflows",
+    chain = start(Chain("stable.nb_nll_grad_logtheta_tiny", "Gradient w.r.t. log theta where theta underflows",
                          section="8"), "nb.nll_grad_logtheta")
     chain.apply(lambda e: e.subs(mu, sp.exp(eta)), "substitute mu = e^eta")
     chain.rewrite(-1 - th * (sp.polygamma(0, x + th) - sp.polygamma(0, 1 + th)) + th * Softplus(eta - lam)
@@ -339,7 +298,7 @@ def nb_nll_grad_logtheta_tiny() -> Derivation:
 @register("stable.nb_nll_grad_logmu")
 def nb_nll_grad_logmu() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_logmu", "Gradient w.r.t. log mu for eta <= 0 (stable)", section="7.2"),
+        start(Chain("stable.nb_nll_grad_logmu", "Gradient w.r.t. log mu for eta <= 0 (stable)", section="7.2"),
                "nb.nll_grad_logmu")
         .rewrite((sp.exp(eta) - x) / (1 + sp.exp(eta) / theta),
                  "divide by theta: finite as theta -> infinity; for eta > 0 nb.nll_grad_logmu's bounded form is used")
@@ -350,7 +309,7 @@ def nb_nll_grad_logmu() -> Derivation:
 @register("stable.nb_nll_grad_logmu_zero")
 def nb_nll_grad_logmu_zero() -> Derivation:
     return (
-        _start(Chain("stable.nb_nll_grad_logmu_zero", "Gradient w.r.t. log mu at x = 0", section="7.2"),
+        start(Chain("stable.nb_nll_grad_logmu_zero", "Gradient w.r.t. log mu at x = 0", section="7.2"),
                "nb.nll_grad_logmu")
         .apply(lambda e: e.subs(x, 0), "set x = 0")
         .rewrite(theta * (sp.exp(eta) / (sp.exp(eta) + theta)),
@@ -371,13 +330,13 @@ _GRAD_LOGTHETA_ZERO = theta * (sp.log(1 + mu / theta) - mu / (mu + theta))
 
 def _nll_at_zero(name: str, title: str) -> Chain:
     """The NLL at x = 0, theta log(1 + mu/theta), as the start of a chain."""
-    return (_start(Chain(name, title, section="5.1"), "nb.loglik")
+    return (start(Chain(name, title, section="5.1"), "nb.loglik")
             .apply(lambda e: -e.subs(x, 0), "set x = 0 and change sign", shown=_NLL_ZERO))
 
 
 def _grad_logtheta_at_zero(name: str, title: str) -> Chain:
     """theta d NLL/d theta at x = 0, theta (log1p(mu/theta) - mu/(mu + theta)), as the start of a chain."""
-    return (_start(Chain(name, title, section="7.2"), "nb.nll_grad_theta")
+    return (start(Chain(name, title, section="7.2"), "nb.nll_grad_theta")
             .apply(lambda e: theta * e.subs(x, 0), "set x = 0; d/d log theta = theta d/d theta",
                    shown=_GRAD_LOGTHETA_ZERO))
 
@@ -431,11 +390,4 @@ def nb_nll_grad_logtheta_zero_log() -> Derivation:
     )
 
 
-def stable_names() -> list[str]:
-    """The registered stable forms (the kernels' building blocks)."""
-    from derive.registry import names
-
-    return [n for n in names() if n.startswith("stable.")]
-
-
-__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "q", "v", "w", "derivation", "stable_names", "HALF"]
+__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "HUGE_THETA", "q", "rho", "v", "w"]

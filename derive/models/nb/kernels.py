@@ -1,0 +1,329 @@
+"""The NB kernels: the log-PMF (given mu or log mu), its gradients, the fused value and gradients, P(x = 0).
+
+Each is a list of branches (see :mod:`derive.spec`): the conventions first, then the numerical regimes, every output
+from a registered derivation (:mod:`derive.models.nb.stable`, and the Poisson forms for theta = +inf).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.models.common import nan_branch, with_domain
+from derive.models.nb import oracle
+from derive.models.nb.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, rho
+from derive.primitives import IsInf, IsNaN, NotCount
+from derive.series import (
+    LEAD_FROM_SERIES,
+    NEGLIGIBLE_AGAINST_THETA,
+    REMAINDER_SERIES_BELOW,
+    SMALL_COUNT,
+    ZERO_SERIES_BELOW,
+)
+from derive.spec import (
+    FINITE_MAX,
+    GOAL_GRADIENT,
+    GOAL_VALUE,
+    HUGE_LOG_MU,
+    LOG_MU,
+    LOG_THETA,
+    MU,
+    NAN,
+    NEG_INF,
+    POS_INF,
+    THETA,
+    Branch,
+    Gradient,
+    KernelSpec,
+    Oracle,
+    X,
+    kernel_expr,
+    to_kernel,
+)
+
+#: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
+#: (x-1) log(1/theta) and would cancel against x log(mu/theta)).
+SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
+#: From this theta on, the theta-gradient near its zero uses the asymptotic split (GradThetaLead).
+ASYMPTOTIC_THETA = 10
+#: The relative residual rho = (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
+RHO_LET = (rho, sp.Piecewise((sp.S.One, IsInf(MU)), ((MU - X) / MU, True)))
+
+
+def _logpmf_special(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> dict[str, Branch]:
+    """Limits at the edges of the parameter space (mean 0 or infinite, theta infinite), by name."""
+    subs = {X: count, MU: mean, THETA: disp}
+    poisson = kernel_expr("stable.poisson_logpmf_deviance").xreplace(subs)
+    return {
+        "mu0_x0": Branch(sp.Eq(mean, 0) & sp.Eq(count, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
+        "mu0": Branch(sp.Eq(mean, 0), (NEG_INF,), "mu = 0: no mass at x > 0"),
+        "mu_inf": Branch(IsInf(mean), (NEG_INF,), "mu = +inf: the mass has escaped to infinity"),
+        "poisson_x0": Branch(IsInf(disp) & sp.Eq(count, 0), (-mean,), "theta = +inf (Poisson), x = 0"),
+        "poisson": Branch(IsInf(disp), (poisson,), "theta = +inf: Poisson, deviance form"),
+    }
+
+
+def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[Branch]:
+    """The numerically distinct forms for a valid count and finite, positive mean and dispersion."""
+    subs = {X: count, MU: mean, THETA: disp}
+    zero = kernel_expr("stable.nb_logpmf_zero").xreplace(subs)
+    small = kernel_expr("stable.nb_logpmf_small").xreplace(subs)
+    deviance = kernel_expr("stable.nb_logpmf_deviance").xreplace(subs)
+    lets = tuple((name, to_kernel(value).xreplace(subs)) for name, value in DEVIANCE_LETS)
+    return [
+        Branch(sp.Eq(count, 0), (zero,), "x = 0: -theta log1p(mu/theta)", dense=True),
+        Branch((count < sp.Integer(SMALL_COUNT)) & (disp >= SMALL_FORM_MIN_THETA), (small,),
+               "small counts: x log(mu) + exact sum - log x! - (x+theta) log1p(mu/theta)"),
+        Branch(sp.true, (deviance,), "deviance (saddle-point) form", lets),
+    ]
+
+
+def _nb_logpmf() -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        *_logpmf_special(X, MU, THETA).values(),
+        *_logpmf_regimes(X, MU, THETA),
+    ]
+    return with_domain(KernelSpec(
+        "nb_logpmf", "NB log-PMF log p(x | mu, theta).", (X, MU, THETA), ("logpmf",), tuple(branches),
+        ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
+         "stable.poisson_logpmf_deviance"),
+        reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
+        goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf),
+    ), "cpp", regimes=3)
+
+
+def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
+    """Log-PMF branches given eta = log_mu (mu = e^eta is a let, and may overflow to inf), with their keys."""
+    special = _logpmf_special(X, MU, THETA)
+    numeric = _logpmf_regimes(X, MU, THETA)
+    return [
+        ("logmu_inf", Branch(IsInf(LOG_MU), (NEG_INF,), "log_mu = +inf: the mass has escaped to infinity")),
+        ("poisson_overflow", Branch(IsInf(THETA) & IsInf(MU), (NEG_INF,), "Poisson with e^log_mu overflowing")),
+        ("poisson_x0", special["poisson_x0"]),
+        ("poisson_tiny", Branch(IsInf(THETA) & (LOG_MU < -HUGE_LOG_MU), (kernel_expr("stable.poisson_logpmf_logmu"),),
+                                "Poisson with e^log_mu underflowing: x log_mu - mu - log x!")),
+        ("poisson", special["poisson"]),
+        ("huge", Branch((LOG_MU > HUGE_LOG_MU) | ((LOG_MU < -HUGE_LOG_MU) & (LOG_MU > -FINITE_MAX)),
+                        (kernel_expr("stable.nb_loglik_logmu_huge"),),
+                        "e^log_mu would overflow or underflow: softplus form")),
+        ("mu0_x0", special["mu0_x0"]), ("mu0", special["mu0"]),
+        ("x0", numeric[0]), ("small", numeric[1]), ("deviance", numeric[2]),
+    ]
+
+
+def _nb_logpmf_logmu() -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        *(branch for _, branch in _logmu_logpmf_branches()),
+    ]
+    return with_domain(KernelSpec(
+        "nb_logpmf_logmu", "NB log-PMF with the mean given as log_mu (seed §8).", (X, LOG_MU, THETA),
+        ("logpmf",), tuple(branches),
+        ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
+         "stable.nb_logpmf_deviance"),
+        lets=((MU, sp.exp(LOG_MU)),), goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf_logmu),
+    ), "clp", regimes=3)
+
+
+def _grad_mu() -> KernelSpec:
+    general = kernel_expr("stable.nb_nll_grad_mu")
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
+        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the limit theta/(theta+mu) = 1"),
+        Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
+        Branch(IsInf(THETA), (general.subs(THETA, sp.oo),), "theta = +inf: Poisson, (mu - x)/mu", (RHO_LET,)),
+        Branch(sp.true, (general,), "rho/(1 + mu/theta), rho = (mu - x)/mu", (RHO_LET,)),
+    ]
+    return with_domain(KernelSpec(
+        "nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
+        ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"), goals=(GOAL_GRADIENT,),
+        gradients=(Gradient(0, "mu", of="nb_logpmf", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_mu),
+    ), "cpp", regimes=1)
+
+
+def _grad_logmu_output() -> sp.Expr:
+    """d nll/d log_mu in terms of MU (= e^log_mu), LOG_MU and THETA, bounded for large log_mu."""
+    small_eta = kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU)
+    # In terms of mu and rho = (mu - x)/mu (a let): 1/inf = 0 gives the bounded limit theta.
+    large_eta = kernel_expr("stable.nb_nll_grad_logmu_bounded")
+    return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
+
+
+def _grad_logmu() -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0) | NotCount(X), 1),
+        Branch(IsInf(LOG_MU), (kernel_expr("nb.nll_grad_logmu_limit"),),
+               "log_mu = +inf: the bounded limit theta (seed §7.2)"),
+        Branch(IsInf(THETA), (MU - X,), "theta = +inf: Poisson, mu - x"),
+        Branch(sp.true, (_grad_logmu_output(),), "theta (mu - x)/(theta + mu), bounded form for log_mu > 0"),
+    ]
+    return with_domain(KernelSpec(
+        "nb_nll_grad_logmu", "d(-log p)/d log_mu: bounded by theta as mu grows (seed §7.2).",
+        (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
+        ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
+         "nb.nll_grad_logmu_limit"),
+        lets=((MU, sp.exp(LOG_MU)), RHO_LET), goals=(GOAL_GRADIENT,),
+        gradients=(Gradient(0, "log_mu", of="nb_logpmf_logmu", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_logmu),
+    ), "clp", regimes=1)
+
+
+def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
+    """d nll/d theta times ``scale``: an exact short sum for small counts, digamma remainders beyond."""
+    small = scale * kernel_expr("stable.nb_nll_grad_theta_small")
+    general = scale * kernel_expr("stable.nb_nll_grad_theta")
+    near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
+    q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
+    s = (X - MU) / (THETA + MU)
+    # (x = 0 has no sign change: the plain small-count form is exact there.)
+    # (Beyond LEAD_FROM_SERIES its leading part is a series in 1/theta, and the huge form below is the leading term:
+    # both only where x + mu is negligible against theta.)
+    negligible = X + MU < NEGLIGIBLE_AGAINST_THETA * THETA
+    asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
+                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)) & ((THETA <= LEAD_FROM_SERIES) | negligible))
+    regimes = [
+        Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
+        Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
+        Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
+    ]
+    if scale == THETA:  # theta times terms that underflow before the product does: the leading term itself
+        huge = Branch((THETA > HUGE_THETA) & negligible, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
+                      "theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
+        regimes.insert(0, huge)
+    return regimes
+
+
+def _grad_theta(scale_by_theta: bool) -> KernelSpec:
+    name = "nb_nll_grad_logtheta" if scale_by_theta else "nb_nll_grad_theta"
+    doc = "d(-log p)/d log_theta = theta d(-log p)/d theta." if scale_by_theta else "d(-log p)/d theta."
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
+        Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
+        Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
+        *(regimes := _grad_theta_regimes(THETA if scale_by_theta else sp.S.One)),
+    ]
+    sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
+               "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
+    if scale_by_theta:
+        sources += ("stable.nb_nll_grad_logtheta_huge",)
+    gradient = Gradient(0, "log_theta" if scale_by_theta else "theta", of="nb_logpmf", sign=-1)
+    reference = oracle.nb_nll_grad_logtheta if scale_by_theta else oracle.nb_nll_grad_theta
+    return with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources,
+                                  goals=(GOAL_GRADIENT,), gradients=(gradient,), oracle=Oracle(reference)),
+                       "cpp", regimes=len(regimes))
+
+
+#: Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result does;
+#: there the theta-gradient is its leading term, mu^2/(2 theta), to a relative O(mu/theta).
+ZERO_SERIES_FROM = sp.Float("1e-150")
+
+
+def _fused_zero_fast(grad_logmu: sp.Expr) -> list[Branch]:
+    """x = 0 in the fused kernel: the value and the theta-gradient from one series (no log call), or from one log.
+
+    Together they cover x = 0 but for mu/theta < ZERO_SERIES_FROM (the x = 0 branch after them); the series is the
+    dense branch, the log the sweep over what it leaves.
+    """
+    lets = tuple((name, to_kernel(value)) for name, value in ZERO_SERIES_LETS)
+    series = (kernel_expr("stable.nb_nll_zero_series"), grad_logmu,
+              kernel_expr("stable.nb_nll_grad_logtheta_zero_series"))
+    logs = (kernel_expr("stable.nb_nll_zero_log"), grad_logmu, kernel_expr("stable.nb_nll_grad_logtheta_zero_log"))
+    in_series = (MU <= ZERO_SERIES_BELOW * THETA) & (MU >= ZERO_SERIES_FROM * THETA)
+    return [
+        Branch(sp.Eq(X, 0) & in_series, series, "x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared",
+               lets, dense=True),
+        Branch(sp.Eq(X, 0) & (MU > ZERO_SERIES_BELOW * THETA), logs, "x = 0, mu > theta/3: theta log(1 + mu/theta)",
+               sweep=True),
+    ]
+
+
+def _fused_gradients() -> tuple[dict[str, tuple[sp.Expr, sp.Expr]], tuple[sp.Expr, sp.Expr]]:
+    """The fused kernel's (d/d log_mu, d/d log_theta) per key of :func:`_logmu_logpmf_branches`, and the pair for
+    the keys without their own."""
+    by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA)))
+    q_value = dict((name, to_kernel(value)) for name, value in DEVIANCE_LETS)[q]
+    # q is a let only in the deviance branch; elsewhere the theta-gradient spells it out.
+    general = (_grad_logmu_output(), by_count.subs(q, q_value))
+    # theta = +inf: the log-mean gradient's theta -> oo value (mu - x); the Poisson likelihood has no theta.
+    poisson = (kernel_expr("stable.nb_nll_grad_logmu").subs(sp.exp(LOG_MU), MU).subs(THETA, sp.oo), sp.S.Zero)
+    gradients = {
+        "logmu_inf": (kernel_expr("nb.nll_grad_logmu_limit"), NAN),
+        "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
+        "poisson_tiny": poisson,
+        "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
+        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form. The x = 0
+        # forms before this branch leave it mu/theta < ZERO_SERIES_FROM, where theta d/d theta is mu^2/(2 theta)
+        # to O(mu/theta) (mu^2 < 1.1e308 there: mu < 1e-150 e^700).
+        # (theta times the quotient, in that order: theta mu would overflow for huge theta.)
+        "x0": (THETA * sp.UnevaluatedExpr(kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU)
+                                          / THETA),
+               kernel_expr("stable.nb_nll_grad_logtheta_huge").subs(X, 0)),
+        "deviance": (general[0], by_count),
+    }
+    return gradients, general
+
+
+def _fused() -> KernelSpec:
+    """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
+    gradients, general = _fused_gradients()
+    in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
+    tiny_value = sp.Piecewise((kernel_expr("stable.nb_loglik_logtheta_tiny_zero"), sp.Eq(X, 0)),
+                              (kernel_expr("stable.nb_loglik_logtheta_tiny"), True))
+    tiny_grad = sp.Piecewise((kernel_expr("stable.nb_nll_grad_logtheta_tiny_zero").subs(in_mu), sp.Eq(X, 0)),
+                             (kernel_expr("stable.nb_nll_grad_logtheta_tiny").subs(in_mu), True))
+    branches = [nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
+                Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf"),
+                Branch((LOG_THETA < -HUGE_LOG_MU) & ~IsInf(LOG_MU),
+                       (-tiny_value, kernel_expr("nb.nll_grad_logmu").subs(in_mu), tiny_grad),
+                       "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
+    for key, branch in _logmu_logpmf_branches():
+        if key == "x0":
+            branches.extend(_fused_zero_fast(gradients["x0"][0]))
+        (value,) = branch.outputs
+        outputs = (-value, *gradients.get(key, general))
+        # rho is computed only in the branches that read it (a division per element otherwise).
+        lets = ((RHO_LET,) if any(sp.sympify(o).has(rho) for o in outputs) else ()) + branch.lets
+        # (x = 0 is dense in the two forms before it; this one is left for the edges of their ranges.)
+        branches.append(Branch(branch.condition, outputs, branch.note, lets, branch.dense and key != "x0"))
+    return with_domain(KernelSpec(
+        "nb_nll_fused", "(nll, d nll/d log_mu, d nll/d log_theta) in one pass, sharing subexpressions.",
+        (X, LOG_MU, LOG_THETA), ("nll", "grad_logmu", "grad_logtheta"), tuple(branches),
+        ("nb.loglik_logmu", "nb.nll_grad_logmu", "nb.nll_grad_logtheta", "stable.nb_nll_grad_theta",
+         "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic", "stable.nb_nll_grad_logmu_bounded",
+         "stable.nb_loglik_logtheta_tiny", "stable.nb_nll_grad_logtheta_tiny", "stable.nb_loglik_logtheta_tiny_zero",
+         "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero", "stable.nb_nll_zero_series",
+         "stable.nb_nll_grad_logtheta_zero_series", "stable.nb_nll_zero_log", "stable.nb_nll_grad_logtheta_zero_log"),
+        lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
+        goals=(GOAL_VALUE, GOAL_GRADIENT, GOAL_GRADIENT), output_labels=("nll", "dlog_mu", "dlog_theta"),
+        gradients=(Gradient(1, "log_mu"), Gradient(2, "log_theta")), oracle=Oracle(oracle.nb_nll_fused),
+    ), "cll", regimes=5)
+
+
+def _p_zero() -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
+        Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
+        Branch(sp.true, (kernel_expr("stable.nb_p_zero"),), "exp(-theta log1p(mu/theta))"),
+    ]
+    # (A probability, not a log: issue 4 gives it the gradients' goal, and exp() amplifies the rounding of its
+    # argument, which the oracle's condition number allows for.)
+    return with_domain(KernelSpec(
+        "nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",), tuple(branches),
+        ("nb.p_zero", "stable.nb_p_zero"), goals=(GOAL_GRADIENT,),
+        oracle=Oracle(oracle.nb_p_zero, condition=oracle.nb_p_zero_condition),
+    ), "pp", regimes=1)
+
+
+def specs() -> tuple[KernelSpec, ...]:
+    """The NB kernels, in the order the generated files list them."""
+    return (
+        _nb_logpmf(),
+        _nb_logpmf_logmu(),
+        _grad_mu(),
+        _grad_logmu(),
+        _grad_theta(scale_by_theta=False),
+        _grad_theta(scale_by_theta=True),
+        _fused(),
+        _p_zero(),
+    )

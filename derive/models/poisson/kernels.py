@@ -1,0 +1,29 @@
+"""The Poisson log-PMF kernel: conventions as scipy's, then x = 0 and the deviance form."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.models.common import nan_branch, with_domain
+from derive.models.poisson import oracle
+from derive.primitives import IsInf, IsNaN, NotCount
+from derive.spec import GOAL_VALUE, MU, NEG_INF, Branch, KernelSpec, Oracle, X, kernel_expr
+
+
+def _poisson_logpmf() -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(MU) | (MU < 0), 1),
+        Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
+        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.Zero,), "mu = 0: all mass at 0"),
+        Branch(sp.Eq(MU, 0) | IsInf(MU), (NEG_INF,), "mu = 0 (x > 0) or mu = +inf"),
+        Branch(sp.Eq(X, 0), (-MU,), "x = 0: -mu"),
+        Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
+    ]
+    return with_domain(KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
+                                  ("poisson.logpmf", "stable.poisson_logpmf_deviance"), goals=(GOAL_VALUE,),
+                                  oracle=Oracle(oracle.poisson_logpmf)), "cp", regimes=2)
+
+
+def specs() -> tuple[KernelSpec, ...]:
+    """The Poisson kernels."""
+    return (_poisson_logpmf(),)
