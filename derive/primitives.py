@@ -334,11 +334,28 @@ class LogPowRising(PrimitiveBase):
 
     nargs = 3
     c_name = "lpowrising"
+    error_bound = 4.0
+    error_floor = 1.0
+    #: (the kernels call it for counts below SMALL_COUNT only: beyond, LogRising1p's log Gamma difference cancels
+    #: where z is far above n)
+    domain = ((("count", 0, 15),), (("log", 1e-20, 1e20),), (("log", 1e-3, 1e12),))
     empty_at_zero_count = True
 
     @classmethod
     def definition(cls, n: sp.Expr, m: sp.Expr, z: sp.Expr) -> sp.Expr:
         return n * sp.log(m) + LogRising1p.definition(n, z)
+
+    @classmethod
+    def implementation(cls, coef: Coefficients) -> Function:
+        return function(
+            "lpowrising", "n m z", lambda n, m, z: n * libm("log", m) + apply(LogRising1p, n, z),
+            "The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >= "
+            "SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.",
+            regimes=lambda n, m, z: [
+                regime(n.eq(0.0), 0.0, name="empty"),
+                regime((n < float(coef.small_count)) & (m > 1e-15) & (m < 1e15) & (z >= 0.1),
+                       libm("log", runtime("rising_power", n, m, z)), name="product")],
+            default_name="log_sum")
 
 
 class Lfact(PrimitiveBase):

@@ -329,18 +329,20 @@ class RuntimeFunction:
     params: tuple[str, ...]
     result: str
     doc: str
+    #: A per-call hint a backend may pass along (numpy: ``columns``, a block's per-gene structure of an argument);
+    #: a generated function calling it takes the hint as an optional parameter and hands it on.
+    context: str = ""
 
 
 #: The runtime functions implementations may call, by name (derive/numerics/runtime.py declares them).
 RUNTIME: dict[str, RuntimeFunction] = {}
 
 
-def declare(name: str, params: str, result: str, doc: str) -> None:
-    """Declare a runtime function: ``params`` its parameter types separated by spaces (real, pair, wide, table,
-    int)."""
+def declare(name: str, params: str, result: str, doc: str, context: str = "") -> None:
+    """Declare a runtime function: ``params`` its parameter types separated by spaces (real, pair, wide)."""
     if name in RUNTIME:
         raise ValueError(f"runtime function {name!r} declared twice")
-    RUNTIME[name] = RuntimeFunction(name, tuple(params.split()), result, doc)
+    RUNTIME[name] = RuntimeFunction(name, tuple(params.split()), result, doc, context)
 
 
 def runtime(name: str, *args: F | sp.Basic | float) -> F:

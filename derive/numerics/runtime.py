@@ -9,6 +9,9 @@ the coefficient tables of derive/series.py, passed whole.
 
 from derive.numerics.ir import PAIR, REAL, declare
 
+declare("rising_power", "real real real", REAL,
+        "m^n (1 + 1/z) ... (1 + (n-1)/z) for a count 1 <= n < SMALL_COUNT where it cannot overflow (each backend its "
+        "fastest exact-enough order: C prefix products, numpy a per-gene table or prefix-sorted products)", "columns")
 declare("pow2_of_shifted", "real", REAL, "2^k for the k that x/ln2 + 1.5 * 2^52 was rounded to (the exponent bits)")
 declare("dd_of", "real", PAIR, "a as a pair (a, 0)")
 declare("dd_sum", "real real", PAIR, "the exact sum a + b (TwoSum)")

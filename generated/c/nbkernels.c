@@ -877,6 +877,23 @@ static inline double nbk_pow2_of_shifted(double shifted) {
     return scale;
 }
 
+
+/* m^n (1 + 1/z) ... (1 + (n-1)/z) for a count 1 <= n < NBK_SMALL_COUNT where it cannot overflow (LogPowRising's
+ * product): the products of the first four factors' prefixes are formed unconditionally and one is picked by index
+ * (counts are mostly 1, 2 or 3 in random order, and a loop whose length varies so mispredicts its exit). */
+static inline double nbk_rising_power(double n, double m, double z) {
+    const double inv = 1.0 / z;
+    const int count = (int)n;
+    double prefix[4];
+    prefix[0] = m;
+    prefix[1] = prefix[0] * (m + m * inv);
+    prefix[2] = prefix[1] * (m + m * (2 * inv));
+    prefix[3] = prefix[2] * (m + m * (3 * inv));
+    double p = prefix[count < 4 ? count - 1 : 3];
+    for (int k = 4; k < count; ++k) p *= m + m * (k * inv);
+    return p;
+}
+
 /* ---- Generated from the primitives' implementations (derive/numerics) ---- */
 /* sum_j c[1 + j] w^(j+1), c = exp_tail (derive/series.py). */
 static inline double nbk_poly_exp_tail_1_13(double w) {
@@ -1050,6 +1067,15 @@ static inline double nbk_lrising1p(double n, double z) {
         return log1p(nbk_lrising1p_sum0(n, inv));
     }
     return lgamma(n + z) - lgamma(z) - n * log(z);
+}
+
+/* The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >=
+ * SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.
+ */
+static inline double nbk_lpowrising(double n, double m, double z) {
+    if (n == 0.0) return 0.0;
+    if ((z >= 0.1) && (m > 1e-15) && (m < 1000000000000000.0) && (n < 16.0)) return log(nbk_rising_power(n, m, z));
+    return n * log(m) + nbk_lrising1p(n, z);
 }
 
 /* log(n!): the table, log Gamma beyond. */
@@ -1376,27 +1402,6 @@ static void nbk_exp_many(int64_t n, const double *x, double *out) {
         if (!(fabs(x[j]) <= NBK_EXP_INLINE_UP_TO)) out[j] = exp(x[j]);
     }
 }
-
-/* n log(m) + sum_{k<n} log1p(k/z) as the log of one product, where the product cannot overflow. */
-static inline double nbk_lpowrising(double n, double m, double z) {
-    if (n == 0.0) return 0.0;
-    if (n < NBK_SMALL_COUNT && m > 1e-15 && m < 1e15 && z >= 0.1) {
-        /* The product of the first four factors' prefixes is formed unconditionally and one is picked by index:
-         * counts are mostly 1, 2 or 3 in random order, and a loop whose length varies so mispredicts its exit. */
-        const double inv = 1.0 / z;
-        const int count = (int)n;
-        double prefix[4];
-        prefix[0] = m;
-        prefix[1] = prefix[0] * (m + m * inv);
-        prefix[2] = prefix[1] * (m + m * (2 * inv));
-        prefix[3] = prefix[2] * (m + m * (3 * inv));
-        double p = prefix[count < 4 ? count - 1 : 3];
-        for (int k = 4; k < count; ++k) p *= m + m * (k * inv);
-        return log(p);
-    }
-    return n * log(m) + nbk_lrising1p(n, z);
-}
-
 
 /* 1/b for nbk_log1pdiv_prepared, computed once per gene; NaN where 1/b would not be a normal double. */
 static inline double nbk_log1pdiv_prepare(double b) {

@@ -966,6 +966,37 @@ def _accumulate_pair(n, lo, bound, term, add, *arrays):
     return out
 
 
+def _rising_power(n, m, z, columns=None):
+    """m^n (1 + 1/z) ... (1 + (n-1)/z) for counts 1 <= n < _SMALL_COUNT where it cannot overflow: m^n one power
+    (within 1 ulp), each factor (z + k)/z one division.
+
+    The factors' product depends on z and the count alone. With z one value per gene (``columns``: the block's
+    column structure of z, and these elements' positions in the block; ignored where the positions are not these
+    elements') it is a table per gene and count; otherwise a loop over k on prefixes of the count-sorted elements.
+    Both multiply in the same order: the same bits."""
+    if columns is not None and columns[0] is not None:
+        (values, index, memo), where = columns
+        index = index if where is None else index[where]
+        if index.size == n.size:
+            table = memo.get("rising_power")
+            if table is None:
+                table = memo["rising_power"] = np.ones((values.size, _SMALL_COUNT))
+                for k in range(1, _SMALL_COUNT - 1):
+                    table[:, k + 1] = table[:, k] * ((values + k) / values)
+            p = table.reshape(-1)[index * _SMALL_COUNT + n.astype(np.intp)]
+            p *= np.power(m, n)
+            return p
+    chosen, above = _by_count(n)
+    zc = z[chosen]
+    p = np.ones_like(zc)
+    for k, top in enumerate(above[1:], 1):
+        p[:top] *= (zc[:top] + k) / zc[:top]
+    p *= np.power(m[chosen], n[chosen])
+    out = np.ones(n.shape)
+    out[chosen] = p
+    return out
+
+
 # -- Generated from the primitives' implementations (derive/numerics) ----------------------------------
 def _atanh_tail(w):
     """The series' first atanh_terms_deviance terms (enough for |t| < DEVIANCE_SERIES_BELOW)."""
@@ -1043,6 +1074,22 @@ def _lrising1p(n, z):
         return _sc.gammaln(n + z) - _sc.gammaln(z) - n * np.log(z)
 
     return _select((n, z,), ((lambda: n < 16.0, small, False),), large, False)
+
+
+def _lpowrising(n, m, z, columns=None):
+    """The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >= SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond."""
+    n, m, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(m, dtype=np.float64), np.asarray(z, dtype=np.float64))
+
+    def empty(n, m, z):
+        return 0.0
+
+    def product(n, m, z):
+        return np.log(_rising_power(n, m, z, columns))
+
+    def log_sum(n, m, z):
+        return n * np.log(m) + _lrising1p(n, z)
+
+    return _select((n, m, z,), ((lambda: n == 0.0, empty, False), (lambda: (z >= 0.1) & (m > 1e-15) & (m < 1000000000000000.0) & (n < 16.0), product, False),), log_sum, False)
 
 
 def _lfact(n):
@@ -1442,45 +1489,6 @@ def _softplus(z):
         return np.log1p(np.exp(z))
 
     return _select((z,), ((lambda: z > 0.0, positive, False),), negative, False)
-
-
-def _lpowrising(n, m, z, columns=None):
-    """n log(m) + sum_{k<n} log1p(k/z) as the log of one product, m^n (1 + 1/z) ... (1 + (n-1)/z), where neither
-    part can overflow: m^n one power (within 1 ulp), each factor (z + k)/z one division.
-
-    The factors' product depends on z and the count alone. With z one value per gene (``columns``: the block's
-    column structure of z, and these elements' positions in the block) it is a table per gene and count; otherwise
-    a loop over k on prefixes of the count-sorted elements. Both multiply in the same order: the same bits."""
-    n, m, z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (n, m, z)))
-    if columns is not None and columns[0] is not None:
-        (values, index, memo), where = columns
-        if (n.size and z.min() >= 0.1 and n.min() >= 1 and n.max() < _SMALL_COUNT and m.min() > 1e-15
-                and m.max() < 1e15):  # (the table's other genes are never read)
-            table = memo.get("lpowrising")
-            if table is None:
-                table = memo["lpowrising"] = np.ones((values.size, _SMALL_COUNT))
-                for k in range(1, _SMALL_COUNT - 1):
-                    table[:, k + 1] = table[:, k] * ((values + k) / values)
-            index = index if where is None else index[where]
-            p = table.reshape(-1)[index * _SMALL_COUNT + n.astype(np.intp)]
-            p *= np.power(m, n)
-            return np.log(p)
-    out = np.empty(n.shape)
-    safe = (n < _SMALL_COUNT) & (m > 1e-15) & (m < 1e15) & (z >= 0.1)
-    chosen, above = _by_count(n, safe)
-    zc = z[chosen]
-    p = np.ones_like(zc)
-    for k, top in enumerate(above[1:], 1):
-        p[:top] *= (zc[:top] + k) / zc[:top]
-    p *= np.power(m[chosen], n[chosen])
-    out[chosen] = np.log(p)
-    if chosen.size == out.size:  # (the small-count form's elements, in the ordinary domain)
-        return out
-    out[n == 0] = 0.0
-    rest = _idx(~safe & (n != 0))
-    if rest.size:
-        out[rest] = n[rest] * np.log(m[rest]) + _lrising1p(n[rest], z[rest])
-    return out
 
 
 def _notcount(x):

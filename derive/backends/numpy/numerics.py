@@ -12,7 +12,7 @@ import sympy as sp
 
 from derive.backends.numpy.printer import NumpyKernelPrinter
 from derive.numerics.collect import generated_functions
-from derive.numerics.ir import PAIR, REAL, WIDE, Function, infix, type_of
+from derive.numerics.ir import PAIR, REAL, RUNTIME, WIDE, Function, Runtime, expressions, infix, type_of
 
 _LIBRARY = {"exp": "np.exp", "log": "np.log", "log1p": "np.log1p", "lgamma": "_sc.gammaln", "fabs": "np.abs",
             "ceil": "np.ceil"}
@@ -47,7 +47,10 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
     def _print_Call(self, expr: sp.Basic) -> str:
         return f"_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
 
-    _print_Runtime = _print_Call
+    def _print_Runtime(self, expr: sp.Basic) -> str:
+        context = RUNTIME[expr.callee].context
+        args = [self._print(a) for a in expr.arguments] + ([context] if context else [])
+        return f"_{expr.callee}({', '.join(args)})"
 
     def _print_TableArg(self, expr: sp.Basic) -> str:
         return f"_{expr.table.upper()}"
@@ -120,10 +123,18 @@ def _arguments(fn: Function) -> list[str]:
     return [f"    {names} = np.broadcast_arrays({converted})"]
 
 
+def _contexts(fn: Function) -> list[str]:
+    """The per-call hints of the runtime functions ``fn`` calls (optional parameters it hands on)."""
+    found = {RUNTIME[node.callee].context for expr in expressions(fn) for node in sp.preorder_traversal(expr)
+             if isinstance(node, Runtime) and RUNTIME[node.callee].context}
+    return sorted(found)
+
+
 def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
     printer.types = fn.types()
     p = printer.doprint
-    lines = [f"def _{fn.name}({', '.join(str(s) for s in fn.params)}):", f'    """{" ".join(fn.doc.split())}"""']
+    params = [str(s) for s in fn.params] + [f"{c}=None" for c in _contexts(fn)]
+    lines = [f"def _{fn.name}({', '.join(params)}):", f'    """{" ".join(fn.doc.split())}"""']
     lines += _arguments(fn)
     lines += [f"    {s} = {p(v)}" for s, v in fn.lets]
     if not fn.regimes:
