@@ -20,6 +20,7 @@ def render(name: str) -> dict[str, str]:
     import sympy as sp
 
     from derive.backends.common import print_kernel
+    from derive.precision import FLOAT64
     from derive.series import coefficients
     from derive.spec import kernel_specs
 
@@ -31,7 +32,7 @@ def render(name: str) -> dict[str, str]:
     env = config.environment()
     from derive.spec import HUGE_LOG_MU
 
-    coef = coefficients()
+    coef = coefficients(FLOAT64)
     context = {"kernels": kernels, "coef": coef, "sources": sources, "sympy_version": sp.__version__,
                "huge_log": HUGE_LOG_MU, "runtime": config.runtime_source(), "numerics": config.numerics_source(coef)}
     return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}

@@ -258,22 +258,22 @@ class Precision:
         for |k| up to twice the range's (an x/ln 2 rounded up past the nearest integer stays exact too)."""
         return self.significand_bits - 1 - self.exp_k_max.bit_length()
 
-    # ---- overflow and underflow switches of the kernel specs (derive/spec.py, derive/models/nb) ------------------
+    # ---- overflow and underflow switches of the kernel specs (derive/models/nb/kernels.py) -----------------------
 
     @property
     def huge_theta(self) -> sp.Float:
-        """theta d nll/d theta is its leading asymptotic term from here on (HUGE_THETA: 1e150, 1e15): the exact
-        forms' O(1/theta^2) terms underflow at theta > 1/sqrt(smallest normal) (6.7e153, 9.2e18). The rule keeps a
-        factor 10^3 inside that bound, rounded down to a power of ten: the largest 10^k with
-        (10^(k+3))^2 smallest normal <= 1, so the terms (up to 1/theta^2 times coefficients of order one, and their
-        squares' factors) stay normal by a factor 10^6."""
+        """theta d nll/d theta is its leading asymptotic term from here on (1e150, 1e15; the nb kernels' huge
+        branch, only where x + mu is negligible against theta): the exact forms' O(1/theta^2) terms underflow at
+        theta > 1/sqrt(smallest normal) (6.7e153, 9.2e18). The rule keeps a factor 10^3 inside that bound, rounded
+        down to a power of ten: the largest 10^k with (10^(k+3))^2 smallest normal <= 1, so the terms (up to
+        1/theta^2 times coefficients of order one, and their squares' factors) stay normal by a factor 10^6."""
         return sp.Float(f"1e{self._huge_exponent}")
 
     @property
     def zero_series_from(self) -> sp.Float:
         """Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result
-        does (ZERO_SERIES_FROM: 1e-150, 1e-15): 1/huge_theta, by the same rule (its square stays normal by a
-        factor 10^6)."""
+        does (the fused kernel's x = 0 branches: 1e-150, 1e-15): 1/huge_theta, by the same rule (its square stays
+        normal by a factor 10^6)."""
         return sp.Float(f"1e-{self._huge_exponent}")
 
     @property
@@ -286,16 +286,16 @@ class Precision:
 
     @property
     def huge_log_mu(self) -> int:
-        """Beyond +-this log-mean mu = e^eta is not formed (spec.HUGE_LOG_MU: 700, 78). Two bounds, the smaller one:
-        e^eta normal and finite (exp_inline_up_to: 708, 87), and the fused kernel's x = 0 edge branch, which forms
-        mu^2 for mu < zero_series_from e^huge_log_mu, must not overflow: floor(ln(largest)/2 + ln huge_theta)
-        (700.28, 78.9)."""
+        """Beyond +-this log-mean mu = e^eta is not formed (700, 78; spec.HUGE_LOG_MU is float64's). Two bounds,
+        the smaller one: e^eta normal and finite (exp_inline_up_to: 708, 87), and the fused kernel's x = 0 edge
+        branch, which forms mu^2 for mu < zero_series_from e^huge_log_mu, must not overflow:
+        floor(ln(largest)/2 + ln huge_theta) (700.28, 78.9)."""
         squared = math.floor(self.log_largest_finite / 2 + self._huge_exponent * math.log(10))
         return min(self.exp_inline_up_to, squared)
 
     @property
     def finite_max(self) -> sp.Float:
-        """The largest finite number, as the decimal that reads back to it (spec.FINITE_MAX: "finite" in conditions)."""
+        """The largest finite number, as the decimal that reads back to it ("finite" in the kernels' conditions)."""
         return sp.Float(repr(float(self.largest_finite)))
 
     # ---- GradThetaLead's forms -----------------------------------------------------------------------------------

@@ -6,9 +6,13 @@ the conventions (as scipy: NaN parameters give NaN, impossible counts give -inf)
 numerically right form for each regime. Every output expression comes from a registered derivation (stable
 forms, proved equal to the plain ones), so backends print, they never decide.
 
-Each model folder declares its kernels (``derive/models/<model>/kernels.py``, ``specs()``); :func:`kernel_specs`
-collects them in the models' order, and everything else (backends, accuracy, oracle, benchmark, tests) reads them
-from there.
+Each model folder declares its kernels (``derive/models/<model>/kernels.py``, ``specs(precision)``);
+:func:`kernel_specs` collects them in the models' order, and everything else (backends, accuracy, oracle, benchmark,
+tests) reads them from there.
+
+Precision is a parameter (:mod:`derive.precision`): ``kernel_specs(FLOAT32)`` has the same kernels, inputs, outputs,
+gradients and branches as float64's, with the thresholds (overflow and underflow switches, accuracy goals) that
+follow from float32's epsilon, smallest normal and largest finite number. None is typed here or in the models.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from typing import Any
 
 import sympy as sp
 
+from derive.precision import FLOAT64, Precision
+from derive.precision import precision as find_precision
 from derive.registry import expr
 from derive.symbols import eta, lam, mu, sigma2, theta, x, x_pos
 
-#: Beyond +-this log-mean, mu = e^eta is not formed (it overflows at 709.78, loses digits below -708).
-HUGE_LOG_MU = 700
-#: The largest double: "finite" in conditions (IsInf only tests +inf).
-FINITE_MAX = sp.Float("1.7976931348623157e308")
+#: float64's Precision.huge_log_mu (700): the templates' whole-array check of "log" inputs (derive.codegen). Kernel
+#: specs read their own precision's.
+HUGE_LOG_MU = FLOAT64.huge_log_mu
 
 NAN, NEG_INF, POS_INF = sp.nan, sp.S.NegativeInfinity, sp.S.Infinity
 
@@ -95,11 +100,6 @@ class Oracle:
     condition: Callable[..., Any] | None = None
 
 
-#: Issue 4's accuracy goals (relative error): values and log-densities, and gradients (and P(x = 0)).
-GOAL_VALUE = 1e-14
-GOAL_GRADIENT = 1e-13
-
-
 @dataclass(frozen=True)
 class KernelSpec:
     """One generated function: inputs, outputs, branches, the derivations it comes from, and what the rest of the
@@ -116,7 +116,7 @@ class KernelSpec:
     #: NLL per row, without a full-size result).
     reduction: str = ""
     reduction_name: str = ""
-    #: (input name, kind) with kind "count" (integer >= 0), "positive" (finite > 0), "log" (|v| <= HUGE_LOG_MU)
+    #: (input name, kind) with kind "count" (integer >= 0), "positive" (finite > 0), "log" (|v| <= huge_log_mu)
     #: or "real" (finite): where every input is of its kind, none of the first ``edges`` branches applies, so a
     #: backend may skip them after one cheap whole-array check (numpy does).
     domain: tuple[tuple[str, str], ...] = ()
@@ -124,7 +124,8 @@ class KernelSpec:
     #: Each input's kind (as in ``domain``), also for kernels without a domain check: "log" inputs are rounded logs
     #: the kernel exponentiates (their rounding enters the accuracy allowance), "count" inputs are not differentiable.
     kinds: tuple[str, ...] = ()
-    #: The relative accuracy each output must meet (plus the oracle's condition number times 2^-53).
+    #: The relative accuracy each output must meet (plus the oracle's condition number times 2^-53): the precision's
+    #: Precision.goal("value") or goal("gradient") (issue 4's 1e-14 and 1e-13 for float64).
     goals: tuple[float, ...] = ()
     #: Short names of the outputs in reports, where several outputs need telling apart (see ``labels``).
     output_labels: tuple[str, ...] = ()
@@ -136,6 +137,8 @@ class KernelSpec:
     draws: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = ()
     #: The model folder the kernel comes from (set by :func:`kernel_specs`).
     model: str = ""
+    #: The format whose thresholds and goals the kernel was built with (set by :func:`kernel_specs`).
+    precision: Precision = FLOAT64
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -155,41 +158,47 @@ class KernelSpec:
         return tuple(i for i, kind in enumerate(self.kinds) if kind == "log")
 
 
+def kernel_specs(precision: Precision | str = FLOAT64) -> tuple[KernelSpec, ...]:
+    """Every generated kernel for ``precision`` (or its name), in the order the generated files list them: each
+    model's ``specs(precision)``, models in their ``ORDER`` (:func:`derive.models.models`). Built once per precision
+    (the default and FLOAT64 give the same tuple)."""
+    return _kernel_specs(find_precision(precision) if isinstance(precision, str) else precision)
+
+
 @cache
-def kernel_specs() -> tuple[KernelSpec, ...]:
-    """Every generated kernel, in the order the generated files list them: each model's ``specs()``, models in their
-    ``ORDER`` (:func:`derive.models.models`)."""
+def _kernel_specs(precision: Precision) -> tuple[KernelSpec, ...]:
     from derive.models import modules
 
-    found = tuple(replace(s, model=module.__name__.split(".")[-2]) for module in modules("kernels")
-                  for s in module.specs())
+    found = tuple(replace(s, model=module.__name__.split(".")[-2], precision=precision)
+                  for module in modules("kernels") for s in module.specs(precision))
     names = [s.name for s in found] + [s.reduction_name for s in found if s.reduction]
     if len(set(names)) != len(names):
         raise ValueError(f"kernel names must be unique across models: {names}")
     return found
 
 
-def spec(name: str) -> KernelSpec:
-    """The kernel called ``name``."""
-    for s in kernel_specs():
+def spec(name: str, precision: Precision | str = FLOAT64) -> KernelSpec:
+    """The kernel called ``name``, built for ``precision``."""
+    specs = kernel_specs(precision)
+    for s in specs:
         if s.name == name:
             return s
-    raise KeyError(f"no kernel named {name!r}; known: {', '.join(s.name for s in kernel_specs())}")
+    raise KeyError(f"no kernel named {name!r}; known: {', '.join(s.name for s in specs)}")
 
 
-def reductions() -> dict[str, KernelSpec]:
+def reductions(precision: Precision | str = FLOAT64) -> dict[str, KernelSpec]:
     """The generated reductions (e.g. nb_nll_sum_genes) by name, with the kernel each one sums."""
-    return {s.reduction_name: s for s in kernel_specs() if s.reduction}
+    return {s.reduction_name: s for s in kernel_specs(precision) if s.reduction}
 
 
-def gradients_of(name: str) -> tuple[tuple[KernelSpec, Gradient], ...]:
+def gradients_of(name: str, precision: Precision | str = FLOAT64) -> tuple[tuple[KernelSpec, Gradient], ...]:
     """The derivatives of kernel ``name``'s outputs w.r.t. its own inputs that some kernel computes from the same
     arguments (``name`` itself for the fused kernel): (that kernel, its Gradient). An autograd wrapper's backward."""
-    value = spec(name)
-    return tuple((s, g) for s in kernel_specs() for g in s.gradients
+    value = spec(name, precision)
+    return tuple((s, g) for s in kernel_specs(precision) for g in s.gradients
                  if (g.of or s.name) == name and s.inputs == value.inputs and g.wrt in value.input_names)
 
 
 __all__ = ["KernelSpec", "Branch", "Gradient", "Oracle", "kernel_specs", "spec", "reductions", "gradients_of",
-           "kernel_expr", "to_kernel", "GOAL_VALUE", "GOAL_GRADIENT", "X", "MU", "THETA", "LOG_MU", "LOG_THETA",
+           "kernel_expr", "to_kernel", "HUGE_LOG_MU", "X", "MU", "THETA", "LOG_MU", "LOG_THETA",
            "SIGMA2"]

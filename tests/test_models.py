@@ -28,7 +28,7 @@ def test_a_new_folder_is_a_new_model(tmp_path: Path, monkeypatch: pytest.MonkeyP
     a folder without one is not a model."""
     (tmp_path / "zinb").mkdir()
     (tmp_path / "zinb" / "__init__.py").write_text('"""Zero inflation."""\n\nORDER = 3\n')
-    (tmp_path / "zinb" / "kernels.py").write_text("def specs():\n    return ()\n")
+    (tmp_path / "zinb" / "kernels.py").write_text("def specs(precision):\n    return ()\n")
     (tmp_path / "helpers").mkdir()
     (tmp_path / "helpers" / "__init__.py").write_text("")
     monkeypatch.setattr(derive.models, "__path__", [*derive.models.__path__, str(tmp_path)])

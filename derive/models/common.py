@@ -1,4 +1,5 @@
-"""What several models share: the first step of a stable form, and the two pieces every kernel spec begins with.
+"""What several models share: the first step of a stable form, the two pieces every kernel spec begins with, and
+its accuracy goals.
 
 Model folders import from here; nothing here knows a model by name.
 """
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 import sympy as sp
 
+from derive.precision import Precision
 from derive.registry import expr
 from derive.spec import NAN, Branch, KernelSpec
 from derive.steps import Chain
@@ -35,3 +37,9 @@ def with_domain(spec: KernelSpec, kinds: str, regimes: int) -> KernelSpec:
 def nan_branch(condition: sp.Basic, n: int) -> Branch:
     """The first branch of a kernel with ``n`` outputs: NaN inputs and invalid parameters give NaN, as in scipy."""
     return Branch(condition, (NAN,) * n, "NaN input or invalid parameter: NaN (as scipy)")
+
+
+def goals(precision: Precision, *kinds: str) -> tuple[float, ...]:
+    """The accuracy goals of a kernel's outputs, one kind ("value" or "gradient") per output: the precision's
+    (Precision.goal: issue 4's float64 goals in the same number of ulps), so that no model types float64's."""
+    return tuple(float(precision.goal(kind)) for kind in kinds)

@@ -6,12 +6,11 @@ from typing import Any
 
 import sympy as sp
 
-from derive.models.common import KINDS, nan_branch, with_domain
+from derive.models.common import KINDS, goals, nan_branch, with_domain
 from derive.models.gaussian import oracle
+from derive.precision import Precision
 from derive.primitives import IsNaN
 from derive.spec import (
-    GOAL_GRADIENT,
-    GOAL_VALUE,
     LOG_MU,
     MU,
     SIGMA2,
@@ -50,18 +49,19 @@ def _plain(name: str, source: str, inputs: tuple[sp.Symbol, ...], kinds: str, do
                       kinds=tuple(KINDS[kind] for kind in kinds), **about)
 
 
-def specs() -> tuple[KernelSpec, ...]:
-    """The Gaussian kernels, then the MSE ones."""
+def specs(precision: Precision) -> tuple[KernelSpec, ...]:
+    """The Gaussian kernels, then the MSE ones, for ``precision`` (its goals: the branches have no thresholds)."""
+    value, gradient = goals(precision, "value"), goals(precision, "gradient")
     return (
         _gaussian("gaussian_logpdf", "stable.gaussian_logpdf", "Gaussian log-density.", plain="gauss.loglik",
-                  goals=(GOAL_VALUE,), oracle=Oracle(oracle.gaussian_logpdf)),
-        _gaussian("gaussian_nll_grad_mu", "gauss.grad_mu", "d(-log N(x; mu, sigma2))/d mu.", goals=(GOAL_GRADIENT,),
+                  goals=value, oracle=Oracle(oracle.gaussian_logpdf)),
+        _gaussian("gaussian_nll_grad_mu", "gauss.grad_mu", "d(-log N(x; mu, sigma2))/d mu.", goals=gradient,
                   gradients=(Gradient(0, "mu", of="gaussian_logpdf", sign=-1),),
                   oracle=Oracle(oracle.gaussian_nll_grad_mu)),
-        _plain("mse", "mse.loss", (X, MU), "rr", "(x - mu)^2.", goals=(GOAL_VALUE,), oracle=Oracle(oracle.mse)),
-        _plain("mse_grad_mu", "mse.grad_mu", (X, MU), "rr", "d (x - mu)^2 / d mu.", goals=(GOAL_GRADIENT,),
+        _plain("mse", "mse.loss", (X, MU), "rr", "(x - mu)^2.", goals=value, oracle=Oracle(oracle.mse)),
+        _plain("mse_grad_mu", "mse.grad_mu", (X, MU), "rr", "d (x - mu)^2 / d mu.", goals=gradient,
                gradients=(Gradient(0, "mu", of="mse"),), oracle=Oracle(oracle.mse_grad_mu)),
         _plain("mse_grad_logmu", "mse.grad_logmu", (X, LOG_MU), "rl", "d (x - mu)^2 / d log_mu.",
-               lets=((MU, sp.exp(LOG_MU)),), goals=(GOAL_GRADIENT,), gradients=(Gradient(0, "log_mu", of="mse"),),
+               lets=((MU, sp.exp(LOG_MU)),), goals=gradient, gradients=(Gradient(0, "log_mu", of="mse"),),
                oracle=Oracle(oracle.mse_grad_logmu)),
     )

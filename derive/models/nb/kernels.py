@@ -2,28 +2,24 @@
 
 Each is a list of branches (see :mod:`derive.spec`): the conventions first, then the numerical regimes, every output
 from a registered derivation (:mod:`derive.models.nb.stable`, and the Poisson forms for theta = +inf).
+
+The switches between regimes that depend on the floating-point format (where e^log_mu or e^log_theta would overflow
+or underflow, where theta's leading asymptotic terms take over, where x + mu is negligible against theta) are the
+precision's (:mod:`derive.precision`), passed to every builder here: the derivations stay precision-independent
+mathematics, and ``specs(FLOAT32)`` differs from ``specs(FLOAT64)`` only in those numbers and the goals.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derive.models.common import nan_branch, with_domain
+from derive.models.common import goals, nan_branch, with_domain
 from derive.models.nb import oracle
-from derive.models.nb.stable import DEVIANCE_LETS, HUGE_THETA, ZERO_SERIES_LETS, q, rho
+from derive.models.nb.stable import DEVIANCE_LETS, ZERO_SERIES_LETS, q, rho
+from derive.precision import Precision
 from derive.primitives import IsInf, IsNaN, NotCount
-from derive.series import (
-    LEAD_FROM_SERIES,
-    NEGLIGIBLE_AGAINST_THETA,
-    REMAINDER_SERIES_BELOW,
-    SMALL_COUNT,
-    ZERO_SERIES_BELOW,
-)
+from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT, ZERO_SERIES_BELOW
 from derive.spec import (
-    FINITE_MAX,
-    GOAL_GRADIENT,
-    GOAL_VALUE,
-    HUGE_LOG_MU,
     LOG_MU,
     LOG_THETA,
     MU,
@@ -77,7 +73,19 @@ def _logpmf_regimes(count: sp.Symbol, mean: sp.Symbol, disp: sp.Symbol) -> list[
     ]
 
 
-def _nb_logpmf() -> KernelSpec:
+def _decimal(power_of_ten: sp.Float) -> str:
+    """A power of ten as the notes write it: 1e150, 1e-15."""
+    return format(float(power_of_ten), ".0e").replace("e+", "e")
+
+
+def _in_range(threshold: sp.Float, p: Precision) -> sp.Float:
+    """``threshold``, or ``p``'s largest finite number where the threshold lies beyond it (float32's
+    lead_from_series, 1e51): the regime past it never occurs for finite inputs, and the branch keeps its shape
+    without a number the format cannot hold (it would print as inf in that format's code)."""
+    return min(threshold, p.finite_max)
+
+
+def _nb_logpmf(p: Precision) -> KernelSpec:
     branches = [
         nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
         Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
@@ -89,22 +97,24 @@ def _nb_logpmf() -> KernelSpec:
         ("nb.loglik", "stable.nb_logpmf_zero", "stable.nb_logpmf_small", "stable.nb_logpmf_deviance",
          "stable.poisson_logpmf_deviance"),
         reduction="sum_last_negated", reduction_name="nb_nll_sum_genes",
-        goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf),
+        goals=goals(p, "value"), oracle=Oracle(oracle.nb_logpmf),
     ), "cpp", regimes=3)
 
 
-def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
-    """Log-PMF branches given eta = log_mu (mu = e^eta is a let, and may overflow to inf), with their keys."""
+def _logmu_logpmf_branches(p: Precision) -> list[tuple[str, Branch]]:
+    """Log-PMF branches given eta = log_mu (mu = e^eta is a let, and may overflow to inf), with their keys. Beyond
+    +-p.huge_log_mu e^eta is not formed (p.finite_max: "finite", IsInf tests +inf only)."""
+    huge_log_mu, finite_max = p.huge_log_mu, p.finite_max
     special = _logpmf_special(X, MU, THETA)
     numeric = _logpmf_regimes(X, MU, THETA)
     return [
         ("logmu_inf", Branch(IsInf(LOG_MU), (NEG_INF,), "log_mu = +inf: the mass has escaped to infinity")),
         ("poisson_overflow", Branch(IsInf(THETA) & IsInf(MU), (NEG_INF,), "Poisson with e^log_mu overflowing")),
         ("poisson_x0", special["poisson_x0"]),
-        ("poisson_tiny", Branch(IsInf(THETA) & (LOG_MU < -HUGE_LOG_MU), (kernel_expr("stable.poisson_logpmf_logmu"),),
+        ("poisson_tiny", Branch(IsInf(THETA) & (LOG_MU < -huge_log_mu), (kernel_expr("stable.poisson_logpmf_logmu"),),
                                 "Poisson with e^log_mu underflowing: x log_mu - mu - log x!")),
         ("poisson", special["poisson"]),
-        ("huge", Branch((LOG_MU > HUGE_LOG_MU) | ((LOG_MU < -HUGE_LOG_MU) & (LOG_MU > -FINITE_MAX)),
+        ("huge", Branch((LOG_MU > huge_log_mu) | ((LOG_MU < -huge_log_mu) & (LOG_MU > -finite_max)),
                         (kernel_expr("stable.nb_loglik_logmu_huge"),),
                         "e^log_mu would overflow or underflow: softplus form")),
         ("mu0_x0", special["mu0_x0"]), ("mu0", special["mu0"]),
@@ -112,22 +122,22 @@ def _logmu_logpmf_branches() -> list[tuple[str, Branch]]:
     ]
 
 
-def _nb_logpmf_logmu() -> KernelSpec:
+def _nb_logpmf_logmu(p: Precision) -> KernelSpec:
     branches = [
         nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0), 1),
         Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
-        *(branch for _, branch in _logmu_logpmf_branches()),
+        *(branch for _, branch in _logmu_logpmf_branches(p)),
     ]
     return with_domain(KernelSpec(
         "nb_logpmf_logmu", "NB log-PMF with the mean given as log_mu (seed §8).", (X, LOG_MU, THETA),
         ("logpmf",), tuple(branches),
         ("nb.loglik_logmu", "stable.nb_loglik_logmu_huge", "stable.nb_logpmf_zero", "stable.nb_logpmf_small",
          "stable.nb_logpmf_deviance"),
-        lets=((MU, sp.exp(LOG_MU)),), goals=(GOAL_VALUE,), oracle=Oracle(oracle.nb_logpmf_logmu),
+        lets=((MU, sp.exp(LOG_MU)),), goals=goals(p, "value"), oracle=Oracle(oracle.nb_logpmf_logmu),
     ), "clp", regimes=3)
 
 
-def _grad_mu() -> KernelSpec:
+def _grad_mu(p: Precision) -> KernelSpec:
     general = kernel_expr("stable.nb_nll_grad_mu")
     branches = [
         nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
@@ -138,7 +148,7 @@ def _grad_mu() -> KernelSpec:
     ]
     return with_domain(KernelSpec(
         "nb_nll_grad_mu", "d(-log p)/d mu.", (X, MU, THETA), ("grad_mu",), tuple(branches),
-        ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"), goals=(GOAL_GRADIENT,),
+        ("nb.nll_grad_mu", "stable.nb_nll_grad_mu"), goals=goals(p, "gradient"),
         gradients=(Gradient(0, "mu", of="nb_logpmf", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_mu),
     ), "cpp", regimes=1)
 
@@ -151,7 +161,7 @@ def _grad_logmu_output() -> sp.Expr:
     return sp.Piecewise((large_eta, LOG_MU > 0), (small_eta, True))
 
 
-def _grad_logmu() -> KernelSpec:
+def _grad_logmu(p: Precision) -> KernelSpec:
     branches = [
         nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(THETA) | (THETA <= 0) | NotCount(X), 1),
         Branch(IsInf(LOG_MU), (kernel_expr("nb.nll_grad_logmu_limit"),),
@@ -164,44 +174,47 @@ def _grad_logmu() -> KernelSpec:
         (X, LOG_MU, THETA), ("grad_logmu",), tuple(branches),
         ("nb.nll_grad_logmu", "stable.nb_nll_grad_logmu", "stable.nb_nll_grad_logmu_bounded",
          "nb.nll_grad_logmu_limit"),
-        lets=((MU, sp.exp(LOG_MU)), RHO_LET), goals=(GOAL_GRADIENT,),
+        lets=((MU, sp.exp(LOG_MU)), RHO_LET), goals=goals(p, "gradient"),
         gradients=(Gradient(0, "log_mu", of="nb_logpmf_logmu", sign=-1),), oracle=Oracle(oracle.nb_nll_grad_logmu),
     ), "clp", regimes=1)
 
 
-def _grad_theta_regimes(scale: sp.Expr) -> list[Branch]:
-    """d nll/d theta times ``scale``: an exact short sum for small counts, digamma remainders beyond."""
+def _grad_theta_regimes(scale: sp.Expr, p: Precision) -> list[Branch]:
+    """d nll/d theta times ``scale``: an exact short sum for small counts, digamma remainders beyond; for theta times
+    it, the leading asymptotic term beyond p.huge_theta."""
     small = scale * kernel_expr("stable.nb_nll_grad_theta_small")
     general = scale * kernel_expr("stable.nb_nll_grad_theta")
     near_zero = scale * kernel_expr("stable.nb_nll_grad_theta_asymptotic")
     q_let = tuple((name, to_kernel(value)) for name, value in DEVIANCE_LETS if name == q)
     s = (X - MU) / (THETA + MU)
     # (x = 0 has no sign change: the plain small-count form is exact there.)
-    # (Beyond LEAD_FROM_SERIES its leading part is a series in 1/theta, and the huge form below is the leading term:
+    # (Beyond p.lead_from_series its leading part is a series in 1/theta, and the huge form below is the leading term:
     # both only where x + mu is negligible against theta.)
-    negligible = X + MU < NEGLIGIBLE_AGAINST_THETA * THETA
+    negligible = X + MU < p.negligible_against_theta * THETA
     asymptotic = ((X > 0) & (THETA >= ASYMPTOTIC_THETA) & (sp.Abs(s) < REMAINDER_SERIES_BELOW)
-                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1)) & ((THETA <= LEAD_FROM_SERIES) | negligible))
+                  & ((X >= sp.Integer(SMALL_COUNT)) | (MU >= 1))
+                  & ((THETA <= _in_range(p.lead_from_series, p)) | negligible))
     regimes = [
         Branch(asymptotic, (near_zero,), "theta large, x near mu: the cancelling O(1/theta^2) part done exactly"),
         Branch(X < sp.Integer(SMALL_COUNT), (small,), "small counts: exact sum, no digamma"),
         Branch(sp.true, (general,), "-(Log1pmx((x-mu)/(theta+mu)) + PsilogDiff(x, theta))", q_let),
     ]
     if scale == THETA:  # theta times terms that underflow before the product does: the leading term itself
-        huge = Branch((THETA > HUGE_THETA) & negligible, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
-                      "theta > 1e150, x + mu negligible: the leading asymptotic term, -(x - (x-mu)^2)/(2 theta)")
+        huge = Branch((THETA > p.huge_theta) & negligible, (kernel_expr("stable.nb_nll_grad_logtheta_huge"),),
+                      f"theta > {_decimal(p.huge_theta)}, x + mu negligible: the leading asymptotic term, "
+                      "-(x - (x-mu)^2)/(2 theta)")
         regimes.insert(0, huge)
     return regimes
 
 
-def _grad_theta(scale_by_theta: bool) -> KernelSpec:
+def _grad_theta(p: Precision, scale_by_theta: bool) -> KernelSpec:
     name = "nb_nll_grad_logtheta" if scale_by_theta else "nb_nll_grad_theta"
     doc = "d(-log p)/d log_theta = theta d(-log p)/d theta." if scale_by_theta else "d(-log p)/d theta."
     branches = [
         nan_branch(IsNaN(X) | IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0) | NotCount(X), 1),
         Branch(IsInf(MU), (NAN,), "mu = +inf: no finite likelihood to differentiate"),
         Branch(IsInf(THETA), (sp.S.Zero,), "theta = +inf: the Poisson limit does not depend on theta"),
-        *(regimes := _grad_theta_regimes(THETA if scale_by_theta else sp.S.One)),
+        *(regimes := _grad_theta_regimes(THETA if scale_by_theta else sp.S.One, p)),
     ]
     sources = ("nb.nll_grad_logtheta" if scale_by_theta else "nb.nll_grad_theta", "stable.nb_nll_grad_theta",
                "stable.nb_nll_grad_theta_small", "stable.nb_nll_grad_theta_asymptotic")
@@ -210,26 +223,22 @@ def _grad_theta(scale_by_theta: bool) -> KernelSpec:
     gradient = Gradient(0, "log_theta" if scale_by_theta else "theta", of="nb_logpmf", sign=-1)
     reference = oracle.nb_nll_grad_logtheta if scale_by_theta else oracle.nb_nll_grad_theta
     return with_domain(KernelSpec(name, doc, (X, MU, THETA), ("grad",), tuple(branches), sources,
-                                  goals=(GOAL_GRADIENT,), gradients=(gradient,), oracle=Oracle(reference)),
+                                  goals=goals(p, "gradient"), gradients=(gradient,), oracle=Oracle(reference)),
                        "cpp", regimes=len(regimes))
 
 
-#: Below this mu/theta the x = 0 series form's products of small quotients could underflow before the result does;
-#: there the theta-gradient is its leading term, mu^2/(2 theta), to a relative O(mu/theta).
-ZERO_SERIES_FROM = sp.Float("1e-150")
-
-
-def _fused_zero_fast(grad_logmu: sp.Expr) -> list[Branch]:
+def _fused_zero_fast(grad_logmu: sp.Expr, p: Precision) -> list[Branch]:
     """x = 0 in the fused kernel: the value and the theta-gradient from one series (no log call), or from one log.
 
-    Together they cover x = 0 but for mu/theta < ZERO_SERIES_FROM (the x = 0 branch after them); the series is the
-    dense branch, the log the sweep over what it leaves.
+    Together they cover x = 0 but for mu/theta < p.zero_series_from (the x = 0 branch after them), where the series'
+    products of small quotients could underflow before the result does; there the theta-gradient is its leading term,
+    mu^2/(2 theta), to a relative O(mu/theta). The series is the dense branch, the log the sweep over what it leaves.
     """
     lets = tuple((name, to_kernel(value)) for name, value in ZERO_SERIES_LETS)
     series = (kernel_expr("stable.nb_nll_zero_series"), grad_logmu,
               kernel_expr("stable.nb_nll_grad_logtheta_zero_series"))
     logs = (kernel_expr("stable.nb_nll_zero_log"), grad_logmu, kernel_expr("stable.nb_nll_grad_logtheta_zero_log"))
-    in_series = (MU <= ZERO_SERIES_BELOW * THETA) & (MU >= ZERO_SERIES_FROM * THETA)
+    in_series = (MU <= ZERO_SERIES_BELOW * THETA) & (MU >= p.zero_series_from * THETA)
     return [
         Branch(sp.Eq(X, 0) & in_series, series, "x = 0, mu <= theta/3: 2 theta atanh(v) as a series, shared",
                lets, dense=True),
@@ -238,10 +247,10 @@ def _fused_zero_fast(grad_logmu: sp.Expr) -> list[Branch]:
     ]
 
 
-def _fused_gradients() -> tuple[dict[str, tuple[sp.Expr, sp.Expr]], tuple[sp.Expr, sp.Expr]]:
+def _fused_gradients(p: Precision) -> tuple[dict[str, tuple[sp.Expr, sp.Expr]], tuple[sp.Expr, sp.Expr]]:
     """The fused kernel's (d/d log_mu, d/d log_theta) per key of :func:`_logmu_logpmf_branches`, and the pair for
     the keys without their own."""
-    by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA)))
+    by_count = sp.Piecewise(*((b.outputs[0], b.condition) for b in _grad_theta_regimes(THETA, p)))
     q_value = dict((name, to_kernel(value)) for name, value in DEVIANCE_LETS)[q]
     # q is a let only in the deviance branch; elsewhere the theta-gradient spells it out.
     general = (_grad_logmu_output(), by_count.subs(q, q_value))
@@ -252,9 +261,10 @@ def _fused_gradients() -> tuple[dict[str, tuple[sp.Expr, sp.Expr]], tuple[sp.Exp
         "poisson_overflow": poisson, "poisson_x0": poisson, "poisson": poisson,
         "poisson_tiny": poisson,
         "huge": (general[0], THETA * kernel_expr("stable.nb_nll_grad_theta_logmu_huge")),
-        # x = 0: inside the ordinary domain (|log_mu| <= 700) mu/(mu + theta) needs no bounded form. The x = 0
-        # forms before this branch leave it mu/theta < ZERO_SERIES_FROM, where theta d/d theta is mu^2/(2 theta)
-        # to O(mu/theta) (mu^2 < 1.1e308 there: mu < 1e-150 e^700).
+        # x = 0: inside the ordinary domain (|log_mu| <= p.huge_log_mu) mu/(mu + theta) needs no bounded form. The
+        # x = 0 forms before this branch leave it mu/theta < p.zero_series_from, where theta d/d theta is
+        # mu^2/(2 theta) to O(mu/theta) (mu^2 is finite there: mu < zero_series_from e^huge_log_mu, which
+        # Precision.huge_log_mu keeps below the square root of the largest finite number; float64: 1e-150 e^700).
         # (theta times the quotient, in that order: theta mu would overflow for huge theta.)
         "x0": (THETA * sp.UnevaluatedExpr(kernel_expr("stable.nb_nll_grad_logmu_zero").subs(sp.exp(LOG_MU), MU)
                                           / THETA),
@@ -264,9 +274,9 @@ def _fused_gradients() -> tuple[dict[str, tuple[sp.Expr, sp.Expr]], tuple[sp.Exp
     return gradients, general
 
 
-def _fused() -> KernelSpec:
+def _fused(p: Precision) -> KernelSpec:
     """Value and both log-gradients in one pass; each branch of the log-PMF carries the matching gradients."""
-    gradients, general = _fused_gradients()
+    gradients, general = _fused_gradients(p)
     in_mu = {sp.exp(LOG_MU): MU, sp.exp(-LOG_MU): 1 / MU}
     tiny_value = sp.Piecewise((kernel_expr("stable.nb_loglik_logtheta_tiny_zero"), sp.Eq(X, 0)),
                               (kernel_expr("stable.nb_loglik_logtheta_tiny"), True))
@@ -274,12 +284,12 @@ def _fused() -> KernelSpec:
                              (kernel_expr("stable.nb_nll_grad_logtheta_tiny").subs(in_mu), True))
     branches = [nan_branch(IsNaN(X) | IsNaN(LOG_MU) | IsNaN(LOG_THETA), 3),
                 Branch(NotCount(X), (POS_INF, NAN, NAN), "x negative or not an integer: nll = +inf"),
-                Branch((LOG_THETA < -HUGE_LOG_MU) & ~IsInf(LOG_MU),
+                Branch((LOG_THETA < -p.huge_log_mu) & ~IsInf(LOG_MU),
                        (-tiny_value, kernel_expr("nb.nll_grad_logmu").subs(in_mu), tiny_grad),
                        "theta = e^log_theta underflows: log theta taken out of log Gamma(theta) exactly")]
-    for key, branch in _logmu_logpmf_branches():
+    for key, branch in _logmu_logpmf_branches(p):
         if key == "x0":
-            branches.extend(_fused_zero_fast(gradients["x0"][0]))
+            branches.extend(_fused_zero_fast(gradients["x0"][0], p))
         (value,) = branch.outputs
         outputs = (-value, *gradients.get(key, general))
         # rho is computed only in the branches that read it (a division per element otherwise).
@@ -295,12 +305,12 @@ def _fused() -> KernelSpec:
          "stable.nb_nll_grad_logtheta_tiny_zero", "stable.nb_nll_grad_logmu_zero", "stable.nb_nll_zero_series",
          "stable.nb_nll_grad_logtheta_zero_series", "stable.nb_nll_zero_log", "stable.nb_nll_grad_logtheta_zero_log"),
         lets=((MU, sp.exp(LOG_MU)), (THETA, sp.exp(LOG_THETA))),
-        goals=(GOAL_VALUE, GOAL_GRADIENT, GOAL_GRADIENT), output_labels=("nll", "dlog_mu", "dlog_theta"),
+        goals=goals(p, "value", "gradient", "gradient"), output_labels=("nll", "dlog_mu", "dlog_theta"),
         gradients=(Gradient(1, "log_mu"), Gradient(2, "log_theta")), oracle=Oracle(oracle.nb_nll_fused),
     ), "cll", regimes=5)
 
 
-def _p_zero() -> KernelSpec:
+def _p_zero(p: Precision) -> KernelSpec:
     branches = [
         nan_branch(IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
         Branch(IsInf(THETA), (sp.exp(-MU),), "theta = +inf: Poisson, e^-mu"),
@@ -310,20 +320,20 @@ def _p_zero() -> KernelSpec:
     # argument, which the oracle's condition number allows for.)
     return with_domain(KernelSpec(
         "nb_p_zero", "P(x = 0) = (theta/(theta+mu))^theta.", (MU, THETA), ("p_zero",), tuple(branches),
-        ("nb.p_zero", "stable.nb_p_zero"), goals=(GOAL_GRADIENT,),
+        ("nb.p_zero", "stable.nb_p_zero"), goals=goals(p, "gradient"),
         oracle=Oracle(oracle.nb_p_zero, condition=oracle.nb_p_zero_condition),
     ), "pp", regimes=1)
 
 
-def specs() -> tuple[KernelSpec, ...]:
-    """The NB kernels, in the order the generated files list them."""
+def specs(precision: Precision) -> tuple[KernelSpec, ...]:
+    """The NB kernels for ``precision``, in the order the generated files list them."""
     return (
-        _nb_logpmf(),
-        _nb_logpmf_logmu(),
-        _grad_mu(),
-        _grad_logmu(),
-        _grad_theta(scale_by_theta=False),
-        _grad_theta(scale_by_theta=True),
-        _fused(),
-        _p_zero(),
+        _nb_logpmf(precision),
+        _nb_logpmf_logmu(precision),
+        _grad_mu(precision),
+        _grad_logmu(precision),
+        _grad_theta(precision, scale_by_theta=False),
+        _grad_theta(precision, scale_by_theta=True),
+        _fused(precision),
+        _p_zero(precision),
     )

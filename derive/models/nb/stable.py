@@ -213,9 +213,12 @@ def nb_loglik_logmu_huge() -> Derivation:
     )
 
 
-#: From here on theta * d nll/d theta is formed from its leading asymptotic term: the exact forms' terms, O(1/theta^2),
-#: underflow before theta times them does (theta > ~1e154); the next term is O((x + mu)/theta) smaller.
-HUGE_THETA = sp.Float("1e150")
+#: Where the leading-term step below is checked: from this theta on, what it drops (O((x + mu)/theta) relative, at most
+#: ~1e-144 for the sampled x and mu) is far below the check's 1e-100. A choice of the proof, not of a format: the form
+#: is the same mathematics in every precision. Kernels switch to it at their precision's huge_theta (where the exact
+#: forms' O(1/theta^2) terms would underflow), and only where x + mu < negligible_against_theta theta, which keeps
+#: the dropped part below that precision's series tail (derive.models.nb.kernels, derive.precision).
+_LEADING_TERM_CHECKED_FROM = sp.Float("1e150")
 
 
 @register("stable.nb_nll_grad_logtheta_huge")
@@ -227,7 +230,8 @@ def nb_nll_grad_logtheta_huge() -> Derivation:
         .approximate(-(x - (x - mu) ** 2) / (2 * theta),
                      "keep the leading term of the expansion in 1/theta, (x - (x-mu)^2)/(2 theta^2), times theta; "
                      "what is dropped is O((x+mu)/theta) relative, largest at the smallest theta, where it is checked",
-                     {x: (1, 1e6), mu: (1e-3, 1e6), theta: (HUGE_THETA, HUGE_THETA * 1e5)})
+                     {x: (1, 1e6), mu: (1e-3, 1e6),
+                      theta: (_LEADING_TERM_CHECKED_FROM, _LEADING_TERM_CHECKED_FROM * 1e5)})
         .build()
     )
 
@@ -390,4 +394,4 @@ def nb_nll_grad_logtheta_zero_log() -> Derivation:
     )
 
 
-__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "HUGE_THETA", "q", "rho", "v", "w"]
+__all__ = ["DEVIANCE_LETS", "ZERO_SERIES_LETS", "q", "rho", "v", "w"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.models.common import nan_branch, with_domain
+from derive.models.common import goals, nan_branch, with_domain
 from derive.models.poisson import oracle
+from derive.precision import Precision
 from derive.primitives import IsInf, IsNaN, NotCount
-from derive.spec import GOAL_VALUE, MU, NEG_INF, Branch, KernelSpec, Oracle, X, kernel_expr
+from derive.spec import MU, NEG_INF, Branch, KernelSpec, Oracle, X, kernel_expr
 
 
-def _poisson_logpmf() -> KernelSpec:
+def _poisson_logpmf(p: Precision) -> KernelSpec:
     branches = [
         nan_branch(IsNaN(X) | IsNaN(MU) | (MU < 0), 1),
         Branch(NotCount(X), (NEG_INF,), "x negative or not an integer: probability 0"),
@@ -20,10 +21,10 @@ def _poisson_logpmf() -> KernelSpec:
         Branch(sp.true, (kernel_expr("stable.poisson_logpmf_deviance"),), "deviance form"),
     ]
     return with_domain(KernelSpec("poisson_logpmf", "Poisson log-PMF.", (X, MU), ("logpmf",), tuple(branches),
-                                  ("poisson.logpmf", "stable.poisson_logpmf_deviance"), goals=(GOAL_VALUE,),
+                                  ("poisson.logpmf", "stable.poisson_logpmf_deviance"), goals=goals(p, "value"),
                                   oracle=Oracle(oracle.poisson_logpmf)), "cp", regimes=2)
 
 
-def specs() -> tuple[KernelSpec, ...]:
-    """The Poisson kernels."""
-    return (_poisson_logpmf(),)
+def specs(precision: Precision) -> tuple[KernelSpec, ...]:
+    """The Poisson kernels for ``precision`` (its goals: the branches have no thresholds)."""
+    return (_poisson_logpmf(precision),)
