@@ -40,6 +40,10 @@ ZERO_SERIES_BELOW = sp.Rational(1, 3)
 REMAINDER_SERIES_BELOW = sp.Rational(1, 2)
 #: Counts below this use the short exact sum for log Gamma(x+theta) - log Gamma(theta) - x log theta.
 SMALL_COUNT = 16
+#: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
+#: (x-1) log(1/theta) and would cancel against x log(mu/theta)); LogPowRising's product relies on it (each of its
+#: factors m (1 + k/z) is then at most 151 m).
+SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
 #: Errors, in ulps of |a| + |b| (+ 1/2 for GaussLogpdf's log of an argument near 1), of the parts a + b that the
 #: refinements below protect. They are properties of the algorithms, not of the precision (its series tails are far
 #: below an ulp): the theta-score's parts beyond the small counts carry up to ~30 ulps (the digamma recurrence and
@@ -176,6 +180,10 @@ class Coefficients:
     deviance_series_below: float = float(DEVIANCE_SERIES_BELOW)
     remainder_series_below: float = float(REMAINDER_SERIES_BELOW)
     small_count: int = SMALL_COUNT
+    small_form_min_theta: float = float(SMALL_FORM_MIN_THETA)
+    rising_power_bound: float = 1e15
+    """LogPowRising forms its product for 1/bound < m < bound: 16 factors of at most 151 m stay normal and finite
+    (10^floor(log10(largest finite)/20): 1e15 in float64, a margin of ~10^4 per factor)."""
     precision: str = FLOAT64.name
     wider: str = FLOAT64.wider
     """The precision whose kernels perform this one's refinements ("" where the ld_* and dd_* stages do)."""
@@ -412,6 +420,7 @@ def _threshold_fields(precision: Precision) -> dict[str, Any]:
         "dd_asymptotic_from": DD_ASYMPTOTIC_FROM if not precision.wider else 0,
         "dd_log_steps": DD_LOG_STEPS if not precision.wider else 0,
         "ld_digits": 0, "ld_gain": 0.0,
+        "rising_power_bound": float(sp.Integer(10) ** sp.floor(sp.log(precision.largest_finite, 10) / 20)),
     }
 
 

@@ -90,3 +90,47 @@ def test_every_implemented_primitive_is_printed_not_written(name):
         expected = 0 if primitive.c_name in config.natives else 1
         assert len(_definitions(numerics, pattern)) == expected, primitive.__name__
         assert len(_definitions(generated, pattern)) == expected, primitive.__name__
+
+
+def _real_only(fn) -> bool:
+    from derive.numerics.ir import REAL
+
+    return fn.result == REAL and all(kind == REAL for kind in fn.types().values()) and not any(
+        fn.type_of_param(i) != REAL for i in range(len(fn.params)))
+
+
+def test_float32_implementations_have_float64s_structure_and_float32_numbers():
+    """The implementations built from float32's coefficients: the same functions, parameters and regimes as
+    float64's, and every number in those that compute in the working precision alone is a float32 (coefficients
+    and thresholds rounded to it, series shorter). Refinements (pairs, long double) are float64's stages for float32
+    (derive/precision.py): issue 13 prints them; here they only have to build."""
+    from derive.numerics.collect import generated_functions
+    from derive.precision import FLOAT32, FLOAT64
+
+    wide = {fn.name: fn for fn in generated_functions(coefficients(FLOAT64), frozenset())}
+    narrow = {fn.name: fn for fn in generated_functions(coefficients(FLOAT32), frozenset())}
+    assert narrow.keys() == wide.keys()
+    checked = 0
+    for name, fn in narrow.items():
+        assert fn.params == wide[name].params and len(fn.regimes) == len(wide[name].regimes), name
+        if not _real_only(fn):
+            continue
+        numbers = {float(n) for expr in expressions_of(fn) for n in expr.atoms(sp.Float)}
+        # (thresholds that are short decimals, 0.1 or 1e-15, are algorithm choices a comparison rounds; a computed
+        # coefficient or constant has all its digits)
+        leaked = [v for v in numbers if float(np.float32(v)) != v and len(_digits(v)) > 4]
+        assert not leaked, (name, leaked)
+        checked += 1
+    assert checked >= 15
+    shorter = coefficients(FLOAT32)
+    assert len(shorter.stirling) < len(coefficients(FLOAT64).stirling)
+
+
+def _digits(value: float) -> str:
+    return repr(abs(value)).split("e")[0].replace(".", "").strip("0")
+
+
+def expressions_of(fn):
+    from derive.numerics.ir import expressions
+
+    return list(expressions(fn))

@@ -73,10 +73,6 @@ class PrimitiveBase(sp.Function):
 Primitive = PrimitiveBase
 
 
-#: Long double carries 2^-11 of a double's rounding errors (64 against 53 significand bits).
-LD_GAIN = 2.0**-11
-
-
 def finite_or(value: F, fallback: F) -> F:
     return select(IsFinite(value.expr), value, fallback)
 

@@ -50,8 +50,8 @@ def _exp_inline(coef: Coefficients) -> Function:
     """e^x for |x| <= EXP_INLINE_UP_TO: x = k ln2 + r with |r| <= ln2/2 (k ln2_hi exact, so r is exact but for
     ln2_lo's rounding), e^r by its Taylor polynomial, then times 2^k, written into the exponent bits (a runtime
     function: k + 1023 in 2..2045, a normal power, and the product is normal too). k comes from the bits of
-    x/ln2 + 1.5 * 2^52, which rounds x/ln2 to an integer."""
-    shift = 1.5 * 2.0**52
+    x/ln2 + 1.5 * 2^(p-1) (EXP_SHIFT, p the significand's bits), which rounds x/ln2 to an integer."""
+    shift = coef.exp_shift
     shifted, k, r = let_symbols("shifted", "k", "r")
     tail = coef.exp_tail[0] + polynomial(r, "exp_tail", 1, len(coef.exp_tail))
     return function("exp_inline", "x", lambda x, *_: (1.0 + (r + r * r * tail)) * runtime("pow2_of_shifted", shifted),

@@ -120,11 +120,12 @@ class LogPowRising(PrimitiveBase):
     def implementation(cls, coef: Coefficients) -> Function:
         return function(
             "lpowrising", "n m z", lambda n, m, z: n * libm("log", m) + apply(LogRising1p, n, z),
-            "The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >= "
+            "The log of one product where it cannot overflow (a count below SMALL_COUNT, 1/bound < m < bound, z >= "
             "SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.",
             regimes=lambda n, m, z: [
                 regime(n.eq(0.0), 0.0, name="empty"),
-                regime((n < float(coef.small_count)) & (m > 1e-15) & (m < 1e15) & (z >= 0.1),
+                regime((n < float(coef.small_count)) & (m > 1.0 / coef.rising_power_bound)
+                       & (m < coef.rising_power_bound) & (z >= coef.small_form_min_theta),
                        libm("log", runtime("rising_power", n, m, z)), name="product")],
             default_name="log_sum")
 

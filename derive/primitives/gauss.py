@@ -24,7 +24,7 @@ from derive.numerics.ir import (
     wide,
     wide_constant,
 )
-from derive.primitives.base import LD_GAIN, PrimitiveBase, finite_or, with_default_lets
+from derive.primitives.base import PrimitiveBase, finite_or, with_default_lets
 
 if TYPE_CHECKING:
     from derive.series import Coefficients
@@ -37,7 +37,7 @@ def _gausslogpdf_refined(coef: Coefficients) -> Function:
 
     def stage(r: F, scale: F, x: F, mu: F, sigma2: F, *lets: F) -> list:
         value = F(ld)
-        return [regime(LongDoubleStage() & (abs(value) >= coef.refine_below_gaussian * LD_GAIN * scale)
+        return [regime(LongDoubleStage() & (abs(value) >= coef.refine_below_gaussian * coef.ld_gain * scale)
                        & IsFinite(narrow(value).expr), narrow(value), name="long_double")]
 
     def last(r: F, scale: F, x: F, mu: F, sigma2: F, *lets: F) -> F:

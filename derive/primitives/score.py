@@ -28,7 +28,7 @@ from derive.numerics.ir import (
     unless,
     wide,
 )
-from derive.primitives.base import LD_GAIN, PrimitiveBase, finite_or
+from derive.primitives.base import PrimitiveBase, finite_or
 
 if TYPE_CHECKING:
     from derive.series import Coefficients
@@ -134,7 +134,7 @@ def _scoretheta_refined(coef: Coefficients) -> Function:
 
     def stage(r: F, scale: F, below: F, x: F, mu: F, theta: F, *lets: F) -> list:
         value = F(ld)
-        return [regime(LongDoubleStage() & (abs(value) >= below * LD_GAIN * scale) & IsFinite(narrow(value).expr),
+        return [regime(LongDoubleStage() & (abs(value) >= below * coef.ld_gain * scale) & IsFinite(narrow(value).expr),
                        narrow(value), name="long_double")]
 
     refined = F(sp.Symbol("refined"))

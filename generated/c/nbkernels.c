@@ -960,8 +960,8 @@ static inline long double nbk_poly_ld_digamma_0_15(long double w) {
 
 /* e^x for |x| <= EXP_INLINE_UP_TO: x = k ln2 + r with |r| <= ln2/2 (k ln2_hi exact, so r is exact but for ln2_lo's
  * rounding), e^r by its Taylor polynomial, then times 2^k, written into the exponent bits (a runtime function: k +
- * 1023 in 2..2045, a normal power, and the product is normal too). k comes from the bits of x/ln2 + 1.5 * 2^52,
- * which rounds x/ln2 to an integer.
+ * 1023 in 2..2045, a normal power, and the product is normal too). k comes from the bits of x/ln2 + 1.5 * 2^(p-1)
+ * (EXP_SHIFT, p the significand's bits), which rounds x/ln2 to an integer.
  */
 static inline double nbk_exp_inline(double x) {
     const double shifted = x * 1.4426950408889634 + 6755399441055744.0;
@@ -1069,7 +1069,7 @@ static inline double nbk_lrising1p(double n, double z) {
     return lgamma(n + z) - lgamma(z) - n * log(z);
 }
 
-/* The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >=
+/* The log of one product where it cannot overflow (a count below SMALL_COUNT, 1/bound < m < bound, z >=
  * SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.
  */
 static inline double nbk_lpowrising(double n, double m, double z) {

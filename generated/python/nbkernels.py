@@ -1077,7 +1077,7 @@ def _lrising1p(n, z):
 
 
 def _lpowrising(n, m, z, columns=None):
-    """The log of one product where it cannot overflow (a count below SMALL_COUNT, 1e-15 < m < 1e15, z >= SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond."""
+    """The log of one product where it cannot overflow (a count below SMALL_COUNT, 1/bound < m < bound, z >= SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond."""
     n, m, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(m, dtype=np.float64), np.asarray(z, dtype=np.float64))
 
     def empty(n, m, z):

@@ -18,7 +18,7 @@ from derive.models.nb import oracle
 from derive.models.nb.stable import DEVIANCE_LETS, ZERO_SERIES_LETS, q, rho
 from derive.precision import Precision
 from derive.primitives import IsInf, IsNaN, NotCount
-from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT, ZERO_SERIES_BELOW
+from derive.series import REMAINDER_SERIES_BELOW, SMALL_COUNT, SMALL_FORM_MIN_THETA, ZERO_SERIES_BELOW
 from derive.spec import (
     LOG_MU,
     LOG_THETA,
@@ -36,9 +36,6 @@ from derive.spec import (
     to_kernel,
 )
 
-#: Below this theta the small-count form's exact sum is replaced by the deviance form (its terms grow as
-#: (x-1) log(1/theta) and would cancel against x log(mu/theta)).
-SMALL_FORM_MIN_THETA = sp.Rational(1, 10)
 #: From this theta on, the theta-gradient near its zero uses the asymptotic split (GradThetaLead).
 ASYMPTOTIC_THETA = 10
 #: The relative residual rho = (mu - x)/mu, a let of the mu-gradients (see stable.nb_nll_grad_mu).
