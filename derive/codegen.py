@@ -34,7 +34,8 @@ def render(name: str) -> dict[str, str]:
 
     coef = coefficients(FLOAT64)
     context = {"kernels": kernels, "coef": coef, "sources": sources, "sympy_version": sp.__version__,
-               "huge_log": HUGE_LOG_MU, "runtime": config.runtime_source(), "numerics": config.numerics_source(coef)}
+               "huge_log": HUGE_LOG_MU, "library": config.library_source(), "runtime": config.runtime_source(),
+               "numerics": config.numerics_source(coef)}
     return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}
 
 

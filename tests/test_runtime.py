@@ -1,6 +1,7 @@
-"""The runtimes (derive/backends/<name>/runtime/): every function the generated code calls is defined by the
-backend's runtime under its declared name (derive/numerics/runtime.py), none is named after a primitive, and each is
-checked on its own against exact rational arithmetic or mpmath, in every backend."""
+"""The runtimes (derive/backends/<name>/runtime/) and the double-double arithmetic they build on: every runtime
+function the generated code calls is defined by the backend's runtime under its declared name
+(derive/numerics/runtime.py), none is named after a primitive or a function printed from derive/numerics/dd.py, and
+each function is checked on its own against exact rational arithmetic or mpmath, in every backend."""
 
 from __future__ import annotations
 
@@ -52,7 +53,18 @@ def test_no_runtime_function_is_named_after_a_primitive(name):
 
 def test_the_backends_share_the_runtime_functions_they_both_call():
     """A runtime function two backends call has one meaning: both define it (checked above) under the same name."""
-    assert _called("c") & _called("numpy") >= {"dd_add", "dd_div", "dd_log", "rising_power"}
+    assert _called("c") & _called("numpy") >= {"dd_log", "dd_psilog_series", "rising_power"}
+
+
+@pytest.mark.parametrize("name", code_backends())
+def test_the_double_double_arithmetic_is_printed_not_written(name):
+    from derive.numerics.dd import LIBRARY
+
+    text = _runtime_text(name) + "".join(path.read_text(encoding="utf-8")
+                                         for path in sorted((backend(name).folder / "templates").glob("*")))
+    for fn in LIBRARY:
+        assert not re.search(_DEFINITION[name].format(fn.name), text, flags=re.MULTILINE), (name, fn.name)
+        assert re.search(_DEFINITION[name].format(fn.name), backend(name).library_source(), flags=re.MULTILINE)
 
 
 # ------------------------------------------------------------------------------------------------------------

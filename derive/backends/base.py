@@ -62,6 +62,8 @@ class Backend:
     filters: dict[str, Callable] = field(default_factory=dict)
     numerics: Callable[..., str] | None = None
     """Prints the primitives' implementations (derive/numerics) for this language: ``numerics(coef, natives)``."""
+    library: Callable[[], str] | None = None
+    """Prints the arithmetic every backend shares (derive/numerics/dd.py) for this language."""
     natives: dict[str, str] = field(default_factory=dict)
     """Primitive (c_name) -> the language's own function that computes it (numpy: exp -> np.exp): not printed."""
     runtime_suffix: str = ""
@@ -71,6 +73,9 @@ class Backend:
         """The backend's runtime (derive/backends/<name>/runtime/): plain source files, included verbatim."""
         files = sorted((self.folder / "runtime").glob(f"*{self.runtime_suffix}")) if self.runtime_suffix else []
         return "\n\n\n".join(_included(f.read_text(encoding="utf-8")) for f in files)
+
+    def library_source(self) -> str:
+        return self.library() if self.library else ""
 
     def numerics_source(self, coef) -> str:
         return self.numerics(coef, self.natives) if self.numerics else ""

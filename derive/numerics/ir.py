@@ -479,11 +479,11 @@ class D(F):
 
     __slots__ = ()
 
-    def __add__(self, other): return D(runtime("dd_add", self, other))
-    def __sub__(self, other): return D(runtime("dd_sub", self, other))
-    def __mul__(self, other): return D(runtime("dd_mul", self, other))
-    def __truediv__(self, other): return D(runtime("dd_div", self, other))
-    def __neg__(self): return D(runtime("dd_neg", self))
+    def __add__(self, other): return dd("dd_add", self, other)
+    def __sub__(self, other): return dd("dd_sub", self, other)
+    def __mul__(self, other): return dd("dd_mul", self, other)
+    def __truediv__(self, other): return dd("dd_div", self, other)
+    def __neg__(self): return dd("dd_neg", self)
 
     @property
     def hi(self) -> F:
@@ -495,16 +495,24 @@ class D(F):
 
 
 def dd(name: str, *args: F | sp.Basic | float) -> D:
-    """A runtime pair function's value as a D."""
-    return D(runtime(name, *args))
+    """A double-double function's value as a D: the arithmetic written once (derive/numerics/dd.py), else the
+    runtime's elementary functions."""
+    from derive.numerics.dd import BY_NAME
+
+    return D(call(BY_NAME[name], *args)) if name in BY_NAME else D(runtime(name, *args))
 
 
 class PairConstant(sp.Function):
-    """A pair (hi, lo) of double literals (a double-double constant from derive/series.py)."""
+    """A pair (hi, lo) made of two doubles (a double-double constant from derive/series.py, or the two results of an
+    error-free transformation)."""
 
 
 def pair_constant(value: tuple[float, float]) -> D:
     return D(PairConstant(sp.Float(value[0]), sp.Float(value[1])))
+
+
+def pair(hi_part: F | sp.Basic | float, lo_part: F | sp.Basic | float) -> D:
+    return D(PairConstant(_expr(hi_part), _expr(lo_part)))
 
 
 class WideConstant(sp.Function):

@@ -1,5 +1,7 @@
-"""The runtime functions implementations call: what is no expression (error-free double-double arithmetic, its
-elementary functions built on tables and loops of data-dependent length, bit manipulation).
+"""The runtime functions implementations call: what is no expression (double-double elementary functions built on
+tables and loops of data-dependent length, bit manipulation, products a backend forms its own fastest way).
+
+The double-double arithmetic itself is written once in derive/numerics/dd.py.
 
 Each backend's runtime (derive/backends/<name>/runtime/) defines every function declared here, under the same name
 (``nbk_<name>`` in C, ``_<name>`` in numpy); tests/test_runtime.py checks that, and checks each against mpmath.
@@ -13,19 +15,6 @@ declare("rising_power", "real real real", REAL,
         "m^n (1 + 1/z) ... (1 + (n-1)/z) for a count 1 <= n < SMALL_COUNT where it cannot overflow (each backend its "
         "fastest exact-enough order: C prefix products, numpy a per-gene table or prefix-sorted products)", "columns")
 declare("pow2_of_shifted", "real", REAL, "2^k for the k that x/ln2 + 1.5 * 2^52 was rounded to (the exponent bits)")
-declare("dd_of", "real", PAIR, "a as a pair (a, 0)")
-declare("dd_sum", "real real", PAIR, "the exact sum a + b (TwoSum)")
-declare("dd_prod", "real real", PAIR, "the exact product a b (Dekker's split: the same on every platform)")
-declare("dd_add", "pair pair", PAIR, "a + b")
-declare("dd_add_plain", "pair pair", PAIR, "a + b where they do not cancel (same sign, or |b| far below |a|)")
-declare("dd_neg", "pair", PAIR, "-a")
-declare("dd_sub", "pair pair", PAIR, "a - b")
-declare("dd_mul", "pair pair", PAIR, "a b")
-declare("dd_mul_sum", "pair pair", PAIR, "a b, renormalised by a full TwoSum (where the low parts may be large)")
-declare("dd_scale", "pair real", PAIR, "a c for an exact power of 2 (or a small integer with c hi, c lo exact)")
-declare("dd_div", "pair pair", PAIR, "a / b: three quotients, each from the exact remainder of the previous")
-declare("dd_recip", "pair", PAIR, "1 / b")
-declare("dd_value", "pair", REAL, "hi + lo rounded to a double")
 declare("dd_log", "pair", PAIR, "log y, y > 0 (table reduction and the atanh series)")
 declare("dd_log1pmx_series", "pair", PAIR, "log(1 + t) - t for |t| < DEVIANCE_SERIES_BELOW (table and series)")
 declare("dd_psilog_series", "pair", PAIR, "psi(z) - log(z) for z >= DD_ASYMPTOTIC_FROM (the asymptotic series)")

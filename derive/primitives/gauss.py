@@ -19,7 +19,6 @@ from derive.numerics.ir import (
     narrow,
     pair_constant,
     regime,
-    runtime,
     unless,
     wide,
     wide_constant,
@@ -47,7 +46,7 @@ def _gausslogpdf_refined(coef: Coefficients) -> Function:
         two_pi = pair_constant(coef.dd_2pi)
         return {log_term: dd("dd_log", two_pi * dd("dd_of", sigma2)), d: dd("dd_sum", x, -mu),
                 square: D(d) * D(d) / dd("dd_of", 2.0 * sigma2),
-                out: -(dd("dd_of", 0.5) * D(log_term) + D(square)), sp.Symbol("refined"): runtime("dd_value", D(out))}
+                out: -(dd("dd_of", 0.5) * D(log_term) + D(square)), sp.Symbol("refined"): dd("dd_value", D(out))}
 
     def lets(r: F, scale: F, x: F, mu: F, sigma2: F) -> dict:
         return {"d_ld": wide(x) - mu,

@@ -22,7 +22,6 @@ from derive.numerics.ir import (
     narrow,
     polynomial,
     regime,
-    runtime,
     select,
     sum_below,
     unless,
@@ -121,7 +120,7 @@ def _gradthetalead_expanded() -> Function:
                   t * dd("dd_sum", x, theta) * (b * b) * b, n3 / (dd("dd_of", 6.0) * den)]
         return dict(zip(names, values, strict=True))
 
-    return function("gradthetalead_expanded", "x mu theta", lambda *_: runtime("dd_value", g),
+    return function("gradthetalead_expanded", "x mu theta", lambda *_: dd("dd_value", g),
                     _gradthetalead_expanded.__doc__ or "", lets=lets, cold=True)
 
 
@@ -143,7 +142,7 @@ def _scoretheta_refined(coef: Coefficients) -> Function:
                     _scoretheta_refined.__doc__ or "",
                     lets=lambda r, scale, below, x, mu, theta: {"ld": call(in_ld, x, mu, theta)},
                     regimes=stage, default_name="double_double", cold=True, helpers=(in_ld, in_dd),
-                    default_lets={refined: runtime("dd_value", call(in_dd, *(F(sp.Symbol(n)) for n in ("x", "mu",
+                    default_lets={refined: dd("dd_value", call(in_dd, *(F(sp.Symbol(n)) for n in ("x", "mu",
                                                                                                          "theta"))))})
 
 
@@ -153,7 +152,7 @@ def _refined_dd(coef: Coefficients) -> Function:
     split, general = _scoretheta_split_dd(coef), _scoretheta_dd(coef)
     return function("scorethetaasym_refined", "r x mu theta",
                     lambda r, x, mu, theta, refined: finite_or(refined, r), _refined_dd.__doc__ or "",
-                    lets=lambda r, x, mu, theta: {"refined": runtime("dd_value", select(
+                    lets=lambda r, x, mu, theta: {"refined": dd("dd_value", select(
                         theta >= float(coef.dd_asymptotic_from), call(split, x, mu, theta),
                         call(general, x, mu, theta)))},
                     cold=True, helpers=(split, general))

@@ -648,72 +648,74 @@ static const long double NBK_LD_DIGAMMA[15] = {8.3333333333333333333333333e-2L, 
 #define NBK_RARE
 #endif
 
-/* ---- Runtime: what is no expression (derive/backends/c/runtime/) ---- */
-/* Double-double arithmetic (derive/numerics/runtime.py declares it): value = hi + lo, |lo| <= ulp(hi)/2, about
- * 2^-104 relative per operation, for the rare inputs where a kernel's double-precision parts cancel. Only IEEE double
- * arithmetic (exact products by Dekker's split, not fma(), which -std=c99 on x86-64 calls through libm): the same
- * result on every platform, whatever its long double. Products overflow in the split beyond ~1e300: a non-finite
- * refinement is discarded. The elementary functions below use the generated tables (NBK_DD_*). */
-/* Error-free transformations (Knuth's TwoSum, fma's exact product) for the few differences that cancel. */
-static inline void nbk_two_sum(double a, double b, double *s, double *e) {
-    *s = a + b;
-    const double bb = *s - a;
-    *e = (a - (*s - bb)) + (b - bb);
-}
-
+/* ---- Double-double arithmetic, generated from derive/numerics/dd.py ---- */
 typedef struct { double hi, lo; } nbk_dd;
 
-/* a b = p + e exactly (Dekker): a and b split into 26-bit halves whose products are exact. */
+/* The exact sum a + b (Knuth's TwoSum). */
+static inline nbk_dd nbk_dd_sum(double a, double b) {
+    const double s = a + b;
+    const double bb = s - a;
+    return ((nbk_dd){s, a - (s - bb) + (b - bb)});
+}
+
+/* a + b exactly for |a| >= |b| (Dekker's FastTwoSum). */
+static inline nbk_dd nbk_dd_fast(double a, double b) {
+    const double s = a + b;
+    return ((nbk_dd){s, b - (s - a)});
+}
+
+/* The exact product a b (Dekker): a and b split into 26-bit halves whose products are exact. */
 static inline nbk_dd nbk_dd_prod(double a, double b) {
-    const double ca = 134217729.0 * a, cb = 134217729.0 * b;
-    const double ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
-    nbk_dd r;
-    r.hi = a * b;
-    r.lo = ((ah * bh - r.hi) + ah * bl + al * bh) + al * bl;
-    return r;
+    const double ca = 134217729.0 * a;
+    const double cb = 134217729.0 * b;
+    const double ah = ca - (ca - a);
+    const double al = a - ah;
+    const double bh = cb - (cb - b);
+    const double bl = b - bh;
+    const double p = a * b;
+    return ((nbk_dd){p, ah * bh - p + ah * bl + al * bh + al * bl});
 }
 
-static inline nbk_dd nbk_dd_fast(double a, double b) { /* |a| >= |b| */
-    nbk_dd r;
-    r.hi = a + b;
-    r.lo = b - (r.hi - a);
-    return r;
-}
-
+/* a as a pair. */
 static inline nbk_dd nbk_dd_of(double a) {
-    nbk_dd r = {a, 0.0};
-    return r;
+    return ((nbk_dd){a, 0.0});
 }
 
-static inline nbk_dd nbk_dd_sum(double a, double b) { /* exact a + b */
-    nbk_dd r;
-    nbk_two_sum(a, b, &r.hi, &r.lo);
-    return r;
+/* -a. */
+static inline nbk_dd nbk_dd_neg(nbk_dd a) {
+    return ((nbk_dd){-a.hi, -a.lo});
 }
 
+/* hi + lo, rounded to a double. */
+static inline double nbk_dd_value(nbk_dd a) {
+    return a.hi + a.lo;
+}
+
+/* a c, exact for a power of 2 c. */
+static inline nbk_dd nbk_dd_scale(nbk_dd a, double c) {
+    return ((nbk_dd){c * a.hi, c * a.lo});
+}
+
+/* a + b. */
 static inline nbk_dd nbk_dd_add(nbk_dd a, nbk_dd b) {
-    double s, e, t, f;
-    nbk_two_sum(a.hi, b.hi, &s, &e);
-    nbk_two_sum(a.lo, b.lo, &t, &f);
-    e += t;
-    const nbk_dd u = nbk_dd_fast(s, e);
-    return nbk_dd_fast(u.hi, u.lo + f);
+    const nbk_dd s = nbk_dd_sum(a.hi, b.hi);
+    const nbk_dd t = nbk_dd_sum(a.lo, b.lo);
+    const nbk_dd u = nbk_dd_fast(s.hi, s.lo + t.hi);
+    return nbk_dd_fast(u.hi, u.lo + t.lo);
 }
 
 /* a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two. */
 static inline nbk_dd nbk_dd_add_plain(nbk_dd a, nbk_dd b) {
-    double s, e;
-    nbk_two_sum(a.hi, b.hi, &s, &e);
-    return nbk_dd_fast(s, e + (a.lo + b.lo));
+    const nbk_dd s = nbk_dd_sum(a.hi, b.hi);
+    return nbk_dd_fast(s.hi, s.lo + (a.lo + b.lo));
 }
 
-static inline nbk_dd nbk_dd_neg(nbk_dd a) {
-    nbk_dd r = {-a.hi, -a.lo};
-    return r;
+/* a - b. */
+static inline nbk_dd nbk_dd_sub(nbk_dd a, nbk_dd b) {
+    return nbk_dd_add(a, nbk_dd_neg(b));
 }
 
-static inline nbk_dd nbk_dd_sub(nbk_dd a, nbk_dd b) { return nbk_dd_add(a, nbk_dd_neg(b)); }
-
+/* a b. */
 static inline nbk_dd nbk_dd_mul(nbk_dd a, nbk_dd b) {
     const nbk_dd p = nbk_dd_prod(a.hi, b.hi);
     return nbk_dd_fast(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
@@ -725,22 +727,13 @@ static inline nbk_dd nbk_dd_mul_sum(nbk_dd a, nbk_dd b) {
     return nbk_dd_sum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
 }
 
-/* a c, exact for a power of 2 c. */
-static inline nbk_dd nbk_dd_scale(nbk_dd a, double c) {
-    nbk_dd r = {c * a.hi, c * a.lo};
-    return r;
-}
-
-/* hi + lo, rounded to a double. */
-static inline double nbk_dd_value(nbk_dd a) { return a.hi + a.lo; }
-
-/* a / b to about 2^-104: three double quotients, each from the exact remainder of the previous ones. */
+/* a / b to about 2^-104: three double quotients, each from the exact remainder of the previous. */
 static inline nbk_dd nbk_dd_div(nbk_dd a, nbk_dd b) {
     const double q1 = a.hi / b.hi;
-    nbk_dd r = nbk_dd_sub(a, nbk_dd_mul(b, nbk_dd_of(q1)));
-    const double q2 = r.hi / b.hi;
-    r = nbk_dd_sub(r, nbk_dd_mul(b, nbk_dd_of(q2)));
-    const double q3 = r.hi / b.hi;
+    const nbk_dd r1 = nbk_dd_sub(a, nbk_dd_mul(b, nbk_dd_of(q1)));
+    const double q2 = r1.hi / b.hi;
+    const nbk_dd r2 = nbk_dd_sub(r1, nbk_dd_mul(b, nbk_dd_of(q2)));
+    const double q3 = r2.hi / b.hi;
     return nbk_dd_add(nbk_dd_fast(q1, q2), nbk_dd_of(q3));
 }
 
@@ -748,10 +741,14 @@ static inline nbk_dd nbk_dd_div(nbk_dd a, nbk_dd b) {
 static inline nbk_dd nbk_dd_recip(nbk_dd b) {
     const double q = 1.0 / b.hi;
     const nbk_dd p = nbk_dd_prod(q, b.hi);
-    const double remainder = ((1.0 - p.hi) - p.lo) - q * b.lo;
+    const double remainder = 1.0 - p.hi - p.lo - q * b.lo;
     return nbk_dd_fast(q, remainder * q);
 }
 
+/* ---- Runtime: what is no expression (derive/backends/c/runtime/) ---- */
+/* Double-double elementary functions (derive/numerics/runtime.py declares them), on the arithmetic printed from
+ * derive/numerics/dd.py: series whose number of terms depends on the argument, and the logarithms' table reduction.
+ * They read the generated tables (NBK_DD_*). */
 /* How many terms of a series sum_j c[j] x^(j+1) (times j+1 when `weighted`) a double-double sum needs, the first
  * `first` always: *used those down to NBK_TAIL_DD of `lead`, *exact those down to NBK_DD_EXACT_ABOVE of it (the rest
  * are summed in double precision). */

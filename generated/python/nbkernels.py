@@ -620,76 +620,44 @@ _REFINE_BELOW_GAUSSIAN = 0.03125
 _REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 
-# -- Runtime: what is no expression (derive/backends/numpy/runtime/) ---------------------------------
-_SPLIT = 134217729.0  # 2^27 + 1
-
-
-def _two_sum(a, b):
+# -- Double-double arithmetic, generated from derive/numerics/dd.py --------------------------------------
+def _dd_sum(a, b):
+    """The exact sum a + b (Knuth's TwoSum)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     s = a + b
     bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = _SPLIT * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _dd_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _dd_mul_sum(a, b):
-    """a b renormalised by a full TwoSum (the low parts' products may be as large as the high part's error)."""
-    p, e = _dd_prod(a[0], b[0])
-    return _two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
-
-
-def _dd_of(a):
-    return np.asarray(a, dtype=np.float64), np.zeros(np.shape(a))
+    return (s, a - (s - bb) + (b - bb))
 
 
 def _dd_fast(a, b):
+    """a + b exactly for |a| >= |b| (Dekker's FastTwoSum)."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     s = a + b
-    return s, b - (s - a)
+    return (s, b - (s - a))
 
 
-def _dd_add(a, b):
-    s, e = _two_sum(a[0], b[0])
-    t, f = _two_sum(a[1], b[1])
-    s, e = _dd_fast(s, e + t)
-    return _dd_fast(s, e + f)
+def _dd_prod(a, b):
+    """The exact product a b (Dekker): a and b split into 26-bit halves whose products are exact."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    ca = 134217729.0 * a
+    cb = 134217729.0 * b
+    ah = ca - (ca - a)
+    al = a - ah
+    bh = cb - (cb - b)
+    bl = b - bh
+    p = a * b
+    return (p, ah * bh - p + ah * bl + al * bh + al * bl)
+
+
+def _dd_of(a):
+    """a as a pair."""
+    a = np.asarray(a, dtype=np.float64)
+    return (a, 0.0)
 
 
 def _dd_neg(a):
-    return -a[0], -a[1]
-
-
-def _dd_sub(a, b):
-    return _dd_add(a, _dd_neg(b))
-
-
-def _dd_mul(a, b):
-    p, e = _dd_prod(a[0], b[0])
-    return _dd_fast(p, e + (a[0] * b[1] + a[1] * b[0]))
-
-
-def _dd_div(a, b):
-    q1 = a[0] / b[0]
-    r = _dd_sub(a, _dd_mul(b, _dd_of(q1)))
-    q2 = r[0] / b[0]
-    r = _dd_sub(r, _dd_mul(b, _dd_of(q2)))
-    q3 = r[0] / b[0]
-    return _dd_add(_dd_fast(q1, q2), _dd_of(q3))
-
-
-def _dd_scale(a, c):
-    """a c, exact for a power of 2 c."""
-    return c * a[0], c * a[1]
+    """-a."""
+    return (-a[0], -a[1])
 
 
 def _dd_value(a):
@@ -697,24 +665,62 @@ def _dd_value(a):
     return a[0] + a[1]
 
 
-def _dd_sum(a, b):
-    """The exact sum a + b."""
-    return _two_sum(np.asarray(a, dtype=np.float64), b)
+def _dd_scale(a, c):
+    """a c, exact for a power of 2 c."""
+    c = np.asarray(c, dtype=np.float64)
+    return (c * a[0], c * a[1])
 
 
-def _dd_recip(b):
-    """1 / b: q = 1/b.hi and the remainder 1 - q b (exact for the b.hi part) gives the correction."""
-    q = 1.0 / b[0]
-    p, e = _dd_prod(q, b[0])
-    return _dd_fast(q, ((1.0 - p) - e - q * b[1]) * q)
+def _dd_add(a, b):
+    """a + b."""
+    s = _dd_sum(a[0], b[0])
+    t = _dd_sum(a[1], b[1])
+    u = _dd_fast(s[0], s[1] + t[0])
+    return _dd_fast(u[0], u[1] + t[1])
 
 
 def _dd_add_plain(a, b):
     """a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two."""
-    s, e = _two_sum(a[0], b[0])
-    return _dd_fast(s, e + (a[1] + b[1]))
+    s = _dd_sum(a[0], b[0])
+    return _dd_fast(s[0], s[1] + (a[1] + b[1]))
 
 
+def _dd_sub(a, b):
+    """a - b."""
+    return _dd_add(a, _dd_neg(b))
+
+
+def _dd_mul(a, b):
+    """a b."""
+    p = _dd_prod(a[0], b[0])
+    return _dd_fast(p[0], p[1] + (a[0] * b[1] + a[1] * b[0]))
+
+
+def _dd_mul_sum(a, b):
+    """a b renormalised by a full TwoSum (the low parts' products may be as large as the high part's error)."""
+    p = _dd_prod(a[0], b[0])
+    return _dd_sum(p[0], p[1] + (a[0] * b[1] + a[1] * b[0]))
+
+
+def _dd_div(a, b):
+    """a / b to about 2^-104: three double quotients, each from the exact remainder of the previous."""
+    q1 = a[0] / b[0]
+    r1 = _dd_sub(a, _dd_mul(b, _dd_of(q1)))
+    q2 = r1[0] / b[0]
+    r2 = _dd_sub(r1, _dd_mul(b, _dd_of(q2)))
+    q3 = r2[0] / b[0]
+    return _dd_add(_dd_fast(q1, q2), _dd_of(q3))
+
+
+def _dd_recip(b):
+    """1 / b: q = 1/b.hi, and the remainder 1 - q b (exact for the b.hi part) gives the correction."""
+    q = 1.0 / b[0]
+    p = _dd_prod(q, b[0])
+    remainder = 1.0 - p[0] - p[1] - q * b[1]
+    return _dd_fast(q, remainder * q)
+
+
+# -- Runtime: what is no expression (derive/backends/numpy/runtime/) ---------------------------------
 def _dd_terms(coefficients, first, weighted, x, lead):
     """(used, exact): how many terms of sum_j c[j] x^(j+1) (times j+1 when ``weighted``) a double-double sum needs at
     some element, the first ``first`` always: down to _TAIL_DD of ``lead``, and down to _DD_EXACT_ABOVE of it (the
@@ -795,11 +801,6 @@ def _dd_psilog_series(z):
 def _pick(mask, a, b):
     """Double-double a where mask holds, else b."""
     return np.where(mask, a[0], b[0]), np.where(mask, a[1], b[1])
-
-
-def _at(a, where):
-    """The elements ``where`` of a double-double array."""
-    return a[0][where], a[1][where]
 
 
 def _dd_psir_divided(p, q):

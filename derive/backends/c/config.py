@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from derive.backends.base import Backend, double_literal
-from derive.backends.c.numerics import print_numerics
+from derive.backends.c.numerics import print_library, print_numerics
 from derive.backends.c.printer import c_code, estrin
 
 BACKEND = Backend(
@@ -20,5 +20,6 @@ BACKEND = Backend(
     filters={"double": double_literal("NAN"), "estrin": estrin,
              "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
     numerics=print_numerics,
+    library=print_library,
     runtime_suffix=".c",
 )

@@ -164,3 +164,11 @@ def print_numerics(coef, natives: frozenset[str]) -> str:
     parts = [c_polynomial(coef, *unit) for unit in polynomials(functions)]
     parts += [c_function(fn, printer) for fn in functions]
     return "\n\n".join(parts)
+
+
+def print_library() -> str:
+    """The double-double arithmetic (derive/numerics/dd.py), printed before the runtime that builds on it."""
+    from derive.numerics.dd import LIBRARY
+
+    printer = CNumericsPrinter()
+    return "\n\n".join(c_function(fn, printer) for fn in LIBRARY)

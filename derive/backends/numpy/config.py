@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from derive.backends.base import Backend, double_literal
-from derive.backends.numpy.numerics import print_numerics
+from derive.backends.numpy.numerics import print_library, print_numerics
 from derive.backends.numpy.printer import numpy_code
 
 BACKEND = Backend(
@@ -18,6 +18,7 @@ BACKEND = Backend(
     hoist=True,
     filters={"double": double_literal("np.nan")},
     numerics=print_numerics,
+    library=print_library,
     natives={"exp": "np.exp", "log1p": "np.log1p", "digamma": "_sc.psi"},
     runtime_suffix=".py",
 )

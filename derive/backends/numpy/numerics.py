@@ -158,3 +158,11 @@ def print_numerics(coef, natives: dict[str, str]) -> str:
     """Every generated function for numpy (callee first, though Python resolves names at call time)."""
     printer = NumpyNumericsPrinter(natives)
     return "\n\n\n".join(numpy_function(fn, printer) for fn in generated_functions(coef, frozenset(natives)))
+
+
+def print_library() -> str:
+    """The double-double arithmetic (derive/numerics/dd.py), which the runtime's elementary functions build on."""
+    from derive.numerics.dd import LIBRARY
+
+    printer = NumpyNumericsPrinter({})
+    return "\n\n\n".join(numpy_function(fn, printer) for fn in LIBRARY)

@@ -1,108 +1,14 @@
-"""numpy runtime: double-double arithmetic on (hi, lo) pairs of arrays (about 2^-104 relative per operation), for the
-rare inputs where a kernel's double-precision parts cancel; the same algorithms and names as the C runtime's
-(derive/numerics/runtime.py declares them; Dekker's split for the exact product): the same result on every platform,
-no long double needed. The elementary functions read the generated module's tables (_DD_*), hence no standalone
-import: tests/test_runtime.py checks these through the generated module.
+"""numpy runtime: double-double elementary functions on (hi, lo) pairs of arrays, on the arithmetic printed from
+derive/numerics/dd.py (the same names and algorithms as the C runtime's; derive/numerics/runtime.py declares them):
+series whose number of terms depends on the arguments, and the logarithms' table reduction. They read the generated
+module's tables (_DD_*), hence no standalone import: tests/test_runtime.py checks them through the generated module.
 """
-# ruff: noqa: F821  (the tables and _idx are the generated module's)
+# ruff: noqa: F821  (the tables and the arithmetic are the generated module's)
 
 import numpy as np
 
+
 # -- included from here --
-_SPLIT = 134217729.0  # 2^27 + 1
-
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = _SPLIT * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _dd_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _dd_mul_sum(a, b):
-    """a b renormalised by a full TwoSum (the low parts' products may be as large as the high part's error)."""
-    p, e = _dd_prod(a[0], b[0])
-    return _two_sum(p, e + (a[0] * b[1] + a[1] * b[0]))
-
-
-def _dd_of(a):
-    return np.asarray(a, dtype=np.float64), np.zeros(np.shape(a))
-
-
-def _dd_fast(a, b):
-    s = a + b
-    return s, b - (s - a)
-
-
-def _dd_add(a, b):
-    s, e = _two_sum(a[0], b[0])
-    t, f = _two_sum(a[1], b[1])
-    s, e = _dd_fast(s, e + t)
-    return _dd_fast(s, e + f)
-
-
-def _dd_neg(a):
-    return -a[0], -a[1]
-
-
-def _dd_sub(a, b):
-    return _dd_add(a, _dd_neg(b))
-
-
-def _dd_mul(a, b):
-    p, e = _dd_prod(a[0], b[0])
-    return _dd_fast(p, e + (a[0] * b[1] + a[1] * b[0]))
-
-
-def _dd_div(a, b):
-    q1 = a[0] / b[0]
-    r = _dd_sub(a, _dd_mul(b, _dd_of(q1)))
-    q2 = r[0] / b[0]
-    r = _dd_sub(r, _dd_mul(b, _dd_of(q2)))
-    q3 = r[0] / b[0]
-    return _dd_add(_dd_fast(q1, q2), _dd_of(q3))
-
-
-def _dd_scale(a, c):
-    """a c, exact for a power of 2 c."""
-    return c * a[0], c * a[1]
-
-
-def _dd_value(a):
-    """hi + lo, rounded to a double."""
-    return a[0] + a[1]
-
-
-def _dd_sum(a, b):
-    """The exact sum a + b."""
-    return _two_sum(np.asarray(a, dtype=np.float64), b)
-
-
-def _dd_recip(b):
-    """1 / b: q = 1/b.hi and the remainder 1 - q b (exact for the b.hi part) gives the correction."""
-    q = 1.0 / b[0]
-    p, e = _dd_prod(q, b[0])
-    return _dd_fast(q, ((1.0 - p) - e - q * b[1]) * q)
-
-
-def _dd_add_plain(a, b):
-    """a + b where they do not cancel (same sign, or |b| far below |a|): one TwoSum instead of two."""
-    s, e = _two_sum(a[0], b[0])
-    return _dd_fast(s, e + (a[1] + b[1]))
-
-
 def _dd_terms(coefficients, first, weighted, x, lead):
     """(used, exact): how many terms of sum_j c[j] x^(j+1) (times j+1 when ``weighted``) a double-double sum needs at
     some element, the first ``first`` always: down to _TAIL_DD of ``lead``, and down to _DD_EXACT_ABOVE of it (the
@@ -183,11 +89,6 @@ def _dd_psilog_series(z):
 def _pick(mask, a, b):
     """Double-double a where mask holds, else b."""
     return np.where(mask, a[0], b[0]), np.where(mask, a[1], b[1])
-
-
-def _at(a, where):
-    """The elements ``where`` of a double-double array."""
-    return a[0][where], a[1][where]
 
 
 def _dd_psir_divided(p, q):
