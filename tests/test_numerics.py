@@ -80,12 +80,10 @@ def test_every_implemented_primitive_is_printed_not_written(name):
                    for path in sorted((config.folder / folder).glob("*")))
     generated = "".join(kernels.generated_text(path) for path in config.outputs.values())
     numerics = config.numerics_source(coefficients())
-    c_style = name == "c"
     for primitive in PRIMITIVES:
         if primitive.implementation(coefficients()) is None:
             continue
-        pattern = (rf"^static inline double nbk_{primitive.c_name}\(" if c_style
-                   else rf"^def _{primitive.c_name}\(")
+        pattern = config.definition_pattern.format(primitive.c_name)
         assert not _definitions(hand, pattern), f"{primitive.__name__} written by hand in {name}"
         expected = 0 if primitive.c_name in config.natives else 1
         assert len(_definitions(numerics, pattern)) == expected, primitive.__name__

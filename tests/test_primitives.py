@@ -134,3 +134,38 @@ def test_primitive_meets_its_error_bound(primitive, backend, probes):
             worst, at = err / EPS, ([float(a[i]) for a in args], float(g), float(e))
         assert err <= primitive.error_bound * EPS, (primitive.__name__, [float(a[i]) for a in args], float(g), e)
     print(f"{primitive.__name__} {backend}: worst {worst:.2f} eps", at if worst else "")
+
+
+def _inside(bounds: tuple[str, float, float], rng) -> float:
+    """A point well inside a range (magnitudes within 1e-4..1e4 where the range allows: the symbolic side evaluates
+    at a fixed working precision, which a difference of 1e300-sized terms would exhaust)."""
+    kind, lo, hi = bounds
+    a, b = max(lo, -1e4), min(hi, 1e4)
+    if kind == "log":
+        a, b = max(lo, 1e-4), min(hi, 1e4)
+        return float(np.exp(rng.uniform(np.log(a), np.log(b))))
+    value = rng.uniform(a, b)
+    return float(np.floor(value)) + (1.0 if kind == "count" and value < 1 else 0.0) if kind == "count" else float(value)
+
+
+@pytest.mark.parametrize("primitive", PRIMITIVES, ids=lambda p: p.__name__)
+def test_derivative_is_the_definitions(primitive):
+    """SymPy differentiates a primitive (fdiff): in every argument, at a point of its domain, the derivative
+    equals mpmath's numerical derivative of the definition (30 digits)."""
+    import sympy as sp
+
+    rng = np.random.default_rng(11)
+    arity = primitive.definition.__code__.co_argcount - 1
+    symbols = sp.symbols(f"a0:{arity}")
+    point = ([_inside(ranges[0], rng) for ranges in primitive.domain] if primitive.domain
+             else [0.3, -0.2, 7.0, 5.0, 40.0, 2.0][:arity])
+    f = sp.lambdify(symbols, primitive.definition(*symbols), "mpmath")
+    for i, symbol in enumerate(symbols):
+        derivative = sp.diff(primitive(*symbols), symbol)
+        assert not derivative.has(sp.Derivative), (primitive.__name__, i)
+        with mpmath.workdps(40):
+            exact_point = {s: sp.Float(v, 60) for s, v in zip(symbols, point, strict=True)}  # (the doubles, exactly)
+            got = sp.N(derivative.subs(exact_point), 30, maxn=400)
+            args = [mpmath.mpf(v) for v in point]
+            want = mpmath.diff(lambda v, i=i, args=args: f(*args[:i], v, *args[i + 1:]), args[i])
+            assert abs(complex(got) - complex(want)) <= 1e-20 * max(1.0, abs(complex(want))), (primitive.__name__, i)

@@ -21,7 +21,9 @@ from derive.numerics.ir import RUNTIME, Runtime, expressions
 from derive.primitives import PRIMITIVES
 from derive.series import coefficients
 
-_DEFINITION = {"c": r"^static[^\n(]*\bnbk_{}\(", "numpy": r"^def _{}\("}
+
+def _pattern(name: str) -> str:
+    return backend(name).definition_pattern
 
 
 def _runtime_text(name: str) -> str:
@@ -41,14 +43,14 @@ def test_every_runtime_function_called_is_defined_under_its_name(name):
     called = _called(name)
     assert called <= set(RUNTIME)
     for function in called:
-        assert re.search(_DEFINITION[name].format(function), text, flags=re.MULTILINE), (name, function)
+        assert re.search(_pattern(name).format(function), text, flags=re.MULTILINE), (name, function)
 
 
 @pytest.mark.parametrize("name", code_backends())
 def test_no_runtime_function_is_named_after_a_primitive(name):
     text = _runtime_text(name)
     for primitive in PRIMITIVES:
-        assert not re.search(_DEFINITION[name].format(primitive.c_name), text, flags=re.MULTILINE), primitive
+        assert not re.search(_pattern(name).format(primitive.c_name), text, flags=re.MULTILINE), primitive
 
 
 def test_the_backends_share_the_runtime_functions_they_both_call():
@@ -63,8 +65,8 @@ def test_the_double_double_arithmetic_is_printed_not_written(name):
     text = _runtime_text(name) + "".join(path.read_text(encoding="utf-8")
                                          for path in sorted((backend(name).folder / "templates").glob("*")))
     for fn in LIBRARY:
-        assert not re.search(_DEFINITION[name].format(fn.name), text, flags=re.MULTILINE), (name, fn.name)
-        assert re.search(_DEFINITION[name].format(fn.name), backend(name).library_source(), flags=re.MULTILINE)
+        assert not re.search(_pattern(name).format(fn.name), text, flags=re.MULTILINE), (name, fn.name)
+        assert re.search(_pattern(name).format(fn.name), backend(name).library_source(), flags=re.MULTILINE)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ class Backend:
     """Prints the arithmetic every backend shares (derive/numerics/dd.py) for this language."""
     natives: dict[str, str] = field(default_factory=dict)
     """Primitive (c_name) -> the language's own function that computes it (numpy: exp -> np.exp): not printed."""
+    definition_pattern: str = ""
+    """A regular expression (one ``{}`` for the name) matching where the generated language defines a function:
+    the tests find hand-written definitions of primitives with it."""
     runtime_suffix: str = ""
     """File name ending of the runtime sources in ``folder / "runtime"`` (included verbatim, sorted by name)."""
 

@@ -6,7 +6,7 @@ that primitive's implementation is then not printed for it (nor what only it cal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import sympy as sp
 
@@ -36,7 +36,7 @@ def polynomials(functions: Iterable[Function]) -> list[tuple[str, int, int]]:
     return found
 
 
-def generated_functions(coef, natives: frozenset[str]) -> list[Function]:
+def generated_functions(coef, natives: Collection[str]) -> list[Function]:
     """Every implementation to print for a backend (primitives not in ``natives``), each after what it calls."""
     from derive.primitives import PRIMITIVES
 

@@ -3,9 +3,9 @@
 SymPy's ``Add`` and ``Mul`` sort and flatten their arguments (even with ``evaluate=False``), which is right for
 algebra and wrong for floating point, where ``(a * b) * c`` and ``a * (b * c)`` round differently. Implementations are
 therefore built from binary nodes that keep their operands in order (:class:`Plus`, :class:`Minus`, :class:`Times`,
-:class:`Over`, :class:`Negate`), through the wrapper :class:`F` whose Python operators build them. Each node has an
-exact meaning (:func:`plain`, for proofs and for evaluating at high precision), and every printer writes it with
-the fewest parentheses that keep the order.
+:class:`Over`, :class:`Negate`), through the wrapper :class:`F` whose Python operators build them. Each node means
+the Python operator it stands for, and every printer writes it with the fewest parentheses that keep
+the order.
 """
 
 from __future__ import annotations
@@ -29,43 +29,31 @@ class OrderedBase(sp.Function):
     precedence: int = 0
     symbol: str = ""
 
-    def plain(self) -> sp.Expr:
-        raise NotImplementedError
 
 
 class Plus(OrderedBase):
     nargs, precedence, symbol = 2, 1, "+"
 
-    def plain(self) -> sp.Expr:
-        return self.args[0] + self.args[1]
 
 
 class Minus(OrderedBase):
     nargs, precedence, symbol = 2, 1, "-"
 
-    def plain(self) -> sp.Expr:
-        return self.args[0] - self.args[1]
 
 
 class Times(OrderedBase):
     nargs, precedence, symbol = 2, 2, "*"
 
-    def plain(self) -> sp.Expr:
-        return self.args[0] * self.args[1]
 
 
 class Over(OrderedBase):
     nargs, precedence, symbol = 2, 2, "/"
 
-    def plain(self) -> sp.Expr:
-        return self.args[0] / self.args[1]
 
 
 class Negate(OrderedBase):
     nargs, precedence, symbol = 1, 3, "-"
 
-    def plain(self) -> sp.Expr:
-        return -self.args[0]
 
 
 def operand(printed: str, node: sp.Basic, parent: int, right: bool) -> str:
@@ -138,11 +126,6 @@ class Libm(sp.Function):
     @property
     def name(self) -> str:
         return str(self.args[0])
-
-    def plain(self) -> sp.Expr:
-        args = self.args[1:]
-        return {"exp": sp.exp, "log": sp.log, "log1p": lambda a: sp.log(1 + a), "lgamma": sp.loggamma,
-                "fabs": sp.Abs, "ceil": sp.ceiling}[self.name](*args)
 
 
 def libm(name: str, *args: F | sp.Basic | float) -> F:
@@ -281,12 +264,6 @@ class Call(sp.Function):
 
 def call(fn: Function, *args: F | sp.Basic | float) -> F:
     return F(Call(Name(fn.name), Name(fn.result), *(_expr(a) for a in args)))
-
-
-def plain(expr: sp.Basic) -> sp.Basic:
-    """The expression in ordinary SymPy arithmetic (for evaluating at high precision): ordered nodes and library
-    calls replaced by what they mean."""
-    return sp.sympify(expr).replace(lambda e: isinstance(e, (OrderedBase, Libm)), lambda e: e.plain())
 
 
 def walk(expr: sp.Basic) -> Iterator[sp.Basic]:
@@ -430,7 +407,7 @@ def type_of(expr: sp.Basic, env: dict[str, str]) -> str:
         operands = expr.args[1:] if isinstance(expr, Libm) else expr.args
         kinds = {type_of(a, env) for a in operands}
         if PAIR in kinds:
-            raise TypeError(f"plain arithmetic on a pair: {expr} (use the runtime's dd_* functions)")
+            raise TypeError(f"plain arithmetic on a pair: {expr} (use D, derive/numerics/dd.py)")
         return WIDE if WIDE in kinds else REAL
     return REAL
 

@@ -25,7 +25,7 @@ _T, _Z, _R, _N = sp.symbols("t z r n")
 
 
 class PrimitiveBase(sp.Function):
-    """A function with an exact definition and a native, stable implementation in every backend.
+    """A function with an exact definition, its derivative, and one stable implementation printed by every backend.
 
     (The name ends in ``Base`` because SymPy's printers only dispatch on such intermediate classes:
     ``_print_PrimitiveBase`` handles every primitive.)
@@ -59,9 +59,17 @@ class PrimitiveBase(sp.Function):
 
     @classmethod
     def implementation(cls, coef: Coefficients) -> Function | None:
-        """How every backend computes it (derive/numerics), from the coefficients of one precision; None while
-        the implementation is still written in the templates."""
+        """How every backend computes it (derive/numerics), from the coefficients of one precision (every primitive
+        defines one; tests/test_numerics.py checks that none is written in a backend instead)."""
         return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        """The derivative in the ``argindex``-th argument, from the exact definition: SymPy can then differentiate a
+        stable form written with primitives (the derivative is in standard functions; tests/test_primitives.py
+        checks it against mpmath's numerical derivative of the definition)."""
+        dummies = [sp.Dummy(f"a{i}") for i in range(len(self.args))]
+        derivative = sp.diff(self.definition(*dummies), dummies[argindex - 1])
+        return derivative.xreplace(dict(zip(dummies, self.args, strict=True)))
 
     def unfolded(self) -> sp.Expr:
         return self.definition(*self.args)

@@ -534,17 +534,8 @@ _STIRLERR_INT = np.array([
     8.20209947267288e-05, 8.194034478627912e-05, 8.185985329363425e-05, 8.1779519782314e-05, 
     8.169934378766743e-05, 8.161932484686407e-05, 8.153946249888485e-05, 8.145975628451332e-05, 
 ])
-_LOG_SQRT_2PI = 0.9189385332046728
-_ASYMPTOTIC_FROM = 10.0
-_TABLE_SIZE = 1024
 _SERIES_BELOW = 0.25
-_REMAINDER_SERIES_BELOW = 0.5
-_ATANH_DEVIANCE = 10
 _SMALL_COUNT = 16
-_LEAD_FROM_SERIES = 1e+50
-# Beyond this theta GradThetaLead's double-double numerator keeps too few digits near the gradient's zero (see the
-# C backend's NBK_LEAD_EXPANDED_FROM): the expanded numerator.
-_LEAD_EXPANDED_FROM = 140737488355328.0
 # Double-double series: terms below _TAIL_DD of the leading one are left out, below _DD_EXACT_ABOVE summed in double.
 _TAIL_DD = 7.703719777548943e-34
 _DD_EXACT_ABOVE = 1.3877787807814457e-17
@@ -606,7 +597,6 @@ _DD_LOG_TABLE = np.array([
 _DD_LOG_FIRST = -19
 _DD_LOG_STEPS = 64.0
 _DD_LN2 = (0.6931471805599453, 2.3190468138462996e-17)
-_DD_2PI = (6.283185307179586, 2.4492935982947064e-16)
 _DD_ASYMPTOTIC_FROM = 16.0
 # Long-double coefficients (derived by SymPy, 25 digits), for the first refinement where numpy's
 # longdouble is x87 extended precision (64-bit mantissa).
@@ -614,16 +604,11 @@ _LONG_DOUBLE_STAGE = np.finfo(np.longdouble).nmant == 63
 _LD_ATANH = np.array(["3.3333333333333333333333333e-1", "2.0000000000000000000000000e-1", "1.4285714285714285714285714e-1", "1.1111111111111111111111111e-1", "9.0909090909090909090909091e-2", "7.6923076923076923076923077e-2", "6.6666666666666666666666667e-2", "5.8823529411764705882352941e-2", "5.2631578947368421052631579e-2", "4.7619047619047619047619048e-2", "4.3478260869565217391304348e-2", "4.0000000000000000000000000e-2", ], dtype=np.longdouble)
 _LD_2PI = np.longdouble("6.2831853071795864769252868e+0")
 _LD_DIGAMMA = np.array(["8.3333333333333333333333333e-2", "-8.3333333333333333333333333e-3", "3.9682539682539682539682540e-3", "-4.1666666666666666666666667e-3", "7.5757575757575757575757576e-3", "-2.1092796092796092796092796e-2", "8.3333333333333333333333333e-2", "-4.4325980392156862745098039e-1", "3.0539543302701197438039543e+0", "-2.6456212121212121212121212e+1", "2.8146014492753623188405797e+2", "-3.6075105463980463980463980e+3", "5.4827583333333333333333333e+4", "-9.7493682385057471264367816e+5", "2.0052695796688078946143462e+7", ], dtype=np.longdouble)
-_REFINE_BELOW = 0.0625
-_REFINE_BELOW_SMALL_COUNT = 0.03125
-_REFINE_BELOW_GAUSSIAN = 0.03125
-_REFINE_BELOW_ASYMPTOTIC = 0.015625
 
 
 # -- Double-double arithmetic, generated from derive/numerics/dd.py --------------------------------------
 def _dd_sum(a, b):
     """The exact sum a + b (Knuth's TwoSum)."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     s = a + b
     bb = s - a
     return (s, a - (s - bb) + (b - bb))
@@ -631,14 +616,12 @@ def _dd_sum(a, b):
 
 def _dd_fast(a, b):
     """a + b exactly for |a| >= |b| (Dekker's FastTwoSum)."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     s = a + b
     return (s, b - (s - a))
 
 
 def _dd_prod(a, b):
     """The exact product a b (Dekker): a and b split into 26-bit halves whose products are exact."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     ca = 134217729.0 * a
     cb = 134217729.0 * b
     ah = ca - (ca - a)
@@ -651,7 +634,6 @@ def _dd_prod(a, b):
 
 def _dd_of(a):
     """a as a pair."""
-    a = np.asarray(a, dtype=np.float64)
     return (a, 0.0)
 
 
@@ -667,7 +649,6 @@ def _dd_value(a):
 
 def _dd_scale(a, c):
     """a c, exact for a power of 2 c."""
-    c = np.asarray(c, dtype=np.float64)
     return (c * a[0], c * a[1])
 
 
@@ -1001,7 +982,6 @@ def _rising_power(n, m, z, columns=None):
 # -- Generated from the primitives' implementations (derive/numerics) ----------------------------------
 def _atanh_tail(w):
     """The series' first atanh_terms_deviance terms (enough for |t| < DEVIANCE_SERIES_BELOW)."""
-    w = np.asarray(w, dtype=np.float64)
     return _polyval_w(_ATANH[0:10], w)
 
 
@@ -1010,11 +990,18 @@ def _log1pmx(t):
     t = np.asarray(t, dtype=np.float64)
 
     def near(t):
-        v = t / (2.0 + t)
-        return 2.0 * v * _atanh_tail(v * v) - t * v
+        _t1_1 = 2.0 + t
+        np.divide(t, _t1_1, out=_t1_1)
+        v = _t1_1
+        _t2_1 = 2.0 * v
+        np.multiply(_t2_1, _atanh_tail(v * v), out=_t2_1)
+        _t2_2 = t * v
+        np.subtract(_t2_1, _t2_2, out=_t2_1)
+        return _t2_1
 
     def far(t):
-        return np.log1p(t) - t
+        _t3_1 = np.log1p(t) - t
+        return _t3_1
 
     return _select((t,), ((lambda: np.abs(t) < 0.25, near, True),), far, False)
 
@@ -1027,11 +1014,22 @@ def _dev1p(t):
         return 1.0
 
     def near(t):
-        v = t / (2.0 + t)
-        return t * v + 2.0 * (1.0 + t) * v * _atanh_tail(v * v)
+        _t5_1 = 2.0 + t
+        np.divide(t, _t5_1, out=_t5_1)
+        v = _t5_1
+        _t6_1 = t * v
+        _t6_2 = 1.0 + t
+        np.multiply(2.0, _t6_2, out=_t6_2)
+        np.multiply(_t6_2, v, out=_t6_2)
+        np.multiply(_t6_2, _atanh_tail(v * v), out=_t6_2)
+        np.add(_t6_1, _t6_2, out=_t6_1)
+        return _t6_1
 
     def far(t):
-        return (1.0 + t) * np.log1p(t) - t
+        _t7_1 = 1.0 + t
+        np.multiply(_t7_1, np.log1p(t), out=_t7_1)
+        np.subtract(_t7_1, t, out=_t7_1)
+        return _t7_1
 
     return _select((t,), ((lambda: t == -1.0, minus_one, False), (lambda: np.abs(t) < 0.25, near, True),), far, False)
 
@@ -1041,11 +1039,20 @@ def _stirlerr(z):
     z = np.asarray(z, dtype=np.float64)
 
     def series(z):
-        w = 1.0 / (z * z)
-        return (0.08333333333333333 + _polyval_w(_STIRLING[1:10], w)) / z
+        _t8_1 = z * z
+        np.divide(1.0, _t8_1, out=_t8_1)
+        w = _t8_1
+        _t9_1 = 0.08333333333333333 + _polyval_w(_STIRLING[1:10], w)
+        np.divide(_t9_1, z, out=_t9_1)
+        return _t9_1
 
     def small(z):
-        return _sc.gammaln(z) - (z - 0.5) * np.log(z) + z - 0.9189385332046728
+        _t10_1 = z - 0.5
+        np.multiply(_t10_1, np.log(z), out=_t10_1)
+        np.subtract(_sc.gammaln(z), _t10_1, out=_t10_1)
+        np.add(_t10_1, z, out=_t10_1)
+        np.subtract(_t10_1, 0.9189385332046728, out=_t10_1)
+        return _t10_1
 
     return _select((z,), ((lambda: z >= 10.0, series, False),), small, False)
 
@@ -1068,11 +1075,15 @@ def _lrising1p(n, z):
     n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
 
     def small(n, z):
-        inv = 1.0 / z
+        _t13_1 = 1.0 / z
+        inv = _t13_1
         return np.log1p(_accumulate(n, 1, 16, lambda k, acc, inv: (1.0 + acc) * (k * inv), inv))
 
     def large(n, z):
-        return _sc.gammaln(n + z) - _sc.gammaln(z) - n * np.log(z)
+        _t15_1 = _sc.gammaln(n + z) - _sc.gammaln(z)
+        _t15_2 = n * np.log(z)
+        np.subtract(_t15_1, _t15_2, out=_t15_1)
+        return _t15_1
 
     return _select((n, z,), ((lambda: n < 16.0, small, False),), large, False)
 
@@ -1088,7 +1099,9 @@ def _lpowrising(n, m, z, columns=None):
         return np.log(_rising_power(n, m, z, columns))
 
     def log_sum(n, m, z):
-        return n * np.log(m) + _lrising1p(n, z)
+        _t18_1 = n * np.log(m)
+        np.add(_t18_1, _lrising1p(n, z), out=_t18_1)
+        return _t18_1
 
     return _select((n, m, z,), ((lambda: n == 0.0, empty, False), (lambda: (z >= 0.1) & (m > 1e-15) & (m < 1000000000000000.0) & (n < 16.0), product, False),), log_sum, False)
 
@@ -1111,21 +1124,31 @@ def _psilog(z):
     z = np.asarray(z, dtype=np.float64)
 
     def series(z):
-        w = 1.0 / (z * z)
-        return -0.5 / z - _polyval_w(_DIGAMMA[0:10], w)
+        _t21_1 = z * z
+        np.divide(1.0, _t21_1, out=_t21_1)
+        w = _t21_1
+        _t22_1 = (-0.5) / z
+        np.subtract(_t22_1, _polyval_w(_DIGAMMA[0:10], w), out=_t22_1)
+        return _t22_1
 
     def recurrence(z):
         steps = np.ceil(10.0 - z)
-        shifted = z + steps
-        w = 1.0 / (shifted * shifted)
-        return -0.5 / shifted - _polyval_w(_DIGAMMA[0:10], w) + _accumulate(steps, 0, 16, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
+        _t24_1 = z + steps
+        shifted = _t24_1
+        _t25_1 = shifted * shifted
+        np.divide(1.0, _t25_1, out=_t25_1)
+        w = _t25_1
+        _t26_1 = (-0.5) / shifted
+        np.subtract(_t26_1, _polyval_w(_DIGAMMA[0:10], w), out=_t26_1)
+        np.add(_t26_1, _accumulate(steps, 0, 16, lambda k, acc, z: -1.0 / (z + k), z), out=_t26_1)
+        np.add(_t26_1, np.log1p((shifted - z) / z), out=_t26_1)
+        return _t26_1
 
     return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False)
 
 
 def _asymptotic_psi_tail_diff(n, z):
     """For z >= ASYMPTOTIC_FROM: the difference at n + z and z of psi(.) - log(.) + 1/(2 .), from its series sum_k c_k (v^k - u^k), u = 1/(n+z)^2, v = 1/z^2. Its first term is c_1 (v - u) = c_1 n (n + 2z) u v, formed without the difference of two nearly equal numbers (which would cost log2(z/n) bits: all of them relative to the result at z ~ 1e12); the others, O(1/z^2) relative to it, as a difference. One division, q = 1/((n+z) z): u = (z q)^2, v = ((n+z) q)^2, and the products are ordered so that nothing overflows at any finite z (q underflows first)."""
-    n, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(z, dtype=np.float64))
     s = n + z
     q = 1.0 / (s * z)
     zq = z * q
@@ -1143,10 +1166,16 @@ def _psilogdiff(n, z):
         return 0.0
 
     def asymptotic(n, z):
-        return n / (2.0 * z * (n + z)) + _asymptotic_psi_tail_diff(n, z)
+        _t28_1 = 2.0 * z
+        _t28_2 = n + z
+        np.multiply(_t28_1, _t28_2, out=_t28_1)
+        np.divide(n, _t28_1, out=_t28_1)
+        np.add(_t28_1, _asymptotic_psi_tail_diff(n, z), out=_t28_1)
+        return _t28_1
 
     def recurrence(n, z):
-        return _psilog(n + z) - _psilog(z)
+        _t29_1 = _psilog(n + z) - _psilog(z)
+        return _t29_1
 
     return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
 
@@ -1157,7 +1186,10 @@ def _rrecipdev(n, z, m):
     zm = z + m
 
     def large(n, z, m, zm):
-        return _psilogdiff(n, z) + np.log1p(n / z) - n / zm
+        _t30_1 = _psilogdiff(n, z) + np.log1p(n / z)
+        _t30_2 = n / zm
+        np.subtract(_t30_1, _t30_2, out=_t30_1)
+        return _t30_1
 
     def small(n, z, m, zm):
         return _accumulate(n, 0, 16, lambda k, acc, m, z, zm: (m - k) / ((z + k) * zm), m, z, zm)
@@ -1167,7 +1199,6 @@ def _rrecipdev(n, z, m):
 
 def _gradthetalead_expanded(x, mu, theta):
     """GradThetaLead for LEAD_EXPANDED_FROM < theta <= LEAD_FROM_SERIES, its numerator with theta's powers taken out of every term (checked against the definition by SymPy in tests/test_near_zero.py): 3 (x - d^2) theta^3 + e2 theta^2 + e1 theta + e0, e2 = 9 x mu - 3 d^2 (x + mu) + 2 d^3, e1 = x (9 mu^2 - 3 d^2 mu + 2 d^3), e0 = 3 x mu^3, by Horner's scheme in double-double. x - d^2 is formed before theta^3 multiplies it (exactly where d is a double), and each e_k from x, mu and d alone: nothing of size x theta^3 cancels, and the result keeps ~2^-104 of the terms that remain."""
-    x, mu, theta = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
     d = _dd_sum(x, -mu)
     x_dd = _dd_of(x)
     mu_dd = _dd_of(mu)
@@ -1199,8 +1230,22 @@ def _gradthetalead(x, mu, theta):
         d = _dd_sum(x, -mu)
         d2 = _dd_mul_sum(d, d)
         s = _dd_sum(x, -d2[0])
-        c3 = x * (d2[0] - 0.5 * x) - d2[0] * d[0] * 0.6666666666666666
-        return (s[0] + (s[1] - d2[1]) + 2.0 * c3 / theta) / theta / (2.0 * theta)
+        _t32_1 = 0.5 * x
+        np.subtract((d2[0]), _t32_1, out=_t32_1)
+        np.multiply(x, _t32_1, out=_t32_1)
+        _t32_2 = (d2[0]) * (d[0])
+        np.multiply(_t32_2, 0.6666666666666666, out=_t32_2)
+        np.subtract(_t32_1, _t32_2, out=_t32_1)
+        c3 = _t32_1
+        _t33_1 = (s[1]) - (d2[1])
+        np.add((s[0]), _t33_1, out=_t33_1)
+        _t33_2 = 2.0 * c3
+        np.divide(_t33_2, theta, out=_t33_2)
+        np.add(_t33_1, _t33_2, out=_t33_1)
+        np.divide(_t33_1, theta, out=_t33_1)
+        _t33_3 = 2.0 * theta
+        np.divide(_t33_1, _t33_3, out=_t33_1)
+        return _t33_1
 
     def expanded(x, mu, theta):
         return _gradthetalead_expanded(x, mu, theta)
@@ -1218,7 +1263,15 @@ def _gradthetalead(x, mu, theta):
         p3 = _dd_scale(_dd_mul_sum(d3, t), 2.0)
         s = _dd_sum(p1[0], -p2[0])
         e = _dd_sum(s[0], p3[0])
-        return (e[0] + (e[1] + s[1] + (p1[1] - p2[1] + p3[1]))) / (6.0 * t[0] * b3[0])
+        _t35_1 = (e[1]) + (s[1])
+        _t35_2 = (p1[1]) - (p2[1])
+        np.add(_t35_2, (p3[1]), out=_t35_2)
+        np.add(_t35_1, _t35_2, out=_t35_1)
+        np.add((e[0]), _t35_1, out=_t35_1)
+        _t35_3 = 6.0 * (t[0])
+        np.multiply(_t35_3, (b3[0]), out=_t35_3)
+        np.divide(_t35_1, _t35_3, out=_t35_1)
+        return _t35_1
 
     return _select((x, mu, theta,), ((lambda: theta > 1e+50, series, False), (lambda: theta > 140737488355328.0, expanded, False),), direct, False)
 
@@ -1228,14 +1281,42 @@ def _log1pmx4(t):
     t = np.asarray(t, dtype=np.float64)
 
     def near(t):
-        v = t / (2.0 + t)
-        w = v * v
-        u = 2.0 + t
-        t2 = t * t
-        return -t2 * t2 * (12.0 + 9.0 * t + 2.0 * t2) / (6.0 * u * u * u) + 2.0 * v * w * _polyval_w(_ATANH[1:18], w)
+        _t36_1 = 2.0 + t
+        np.divide(t, _t36_1, out=_t36_1)
+        v = _t36_1
+        _t37_1 = v * v
+        w = _t37_1
+        _t38_1 = 2.0 + t
+        u = _t38_1
+        _t39_1 = t * t
+        t2 = _t39_1
+        _t40_1 = -t2
+        np.multiply(_t40_1, t2, out=_t40_1)
+        _t40_2 = 9.0 * t
+        np.add(12.0, _t40_2, out=_t40_2)
+        _t40_3 = 2.0 * t2
+        np.add(_t40_2, _t40_3, out=_t40_2)
+        np.multiply(_t40_1, _t40_2, out=_t40_1)
+        _t40_4 = 6.0 * u
+        np.multiply(_t40_4, u, out=_t40_4)
+        np.multiply(_t40_4, u, out=_t40_4)
+        np.divide(_t40_1, _t40_4, out=_t40_1)
+        _t40_5 = 2.0 * v
+        np.multiply(_t40_5, w, out=_t40_5)
+        np.multiply(_t40_5, _polyval_w(_ATANH[1:18], w), out=_t40_5)
+        np.add(_t40_1, _t40_5, out=_t40_1)
+        return _t40_1
 
     def far(t):
-        return np.log1p(t) - t + 0.5 * t * t - t * t * t / 3.0
+        _t41_1 = np.log1p(t) - t
+        _t41_2 = 0.5 * t
+        np.multiply(_t41_2, t, out=_t41_2)
+        np.add(_t41_1, _t41_2, out=_t41_1)
+        _t41_3 = t * t
+        np.multiply(_t41_3, t, out=_t41_3)
+        np.divide(_t41_3, 3.0, out=_t41_3)
+        np.subtract(_t41_1, _t41_3, out=_t41_1)
+        return _t41_1
 
     return _select((t,), ((lambda: np.abs(t) < 0.5, near, False),), far, False)
 
@@ -1251,7 +1332,12 @@ def _psilogdiffr(n, z):
         return _asymptotic_psi_tail_diff(n, z)
 
     def recurrence(n, z):
-        return _psilogdiff(n, z) - n / (2.0 * z * (n + z))
+        _t44_1 = 2.0 * z
+        _t44_2 = n + z
+        np.multiply(_t44_1, _t44_2, out=_t44_1)
+        np.divide(n, _t44_1, out=_t44_1)
+        np.subtract(_psilogdiff(n, z), _t44_1, out=_t44_1)
+        return _t44_1
 
     return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
 
@@ -1410,7 +1496,6 @@ def _scoretheta(a, b, x, mu, theta):
 
 def _scorethetaasym_refined(r, x, mu, theta):
     """The score in double-double, from the split form for theta >= DD_ASYMPTOTIC_FROM (its precision does not depend on theta) and as ScoreTheta's below; a non-finite refinement keeps the double value."""
-    r, x, mu, theta = np.broadcast_arrays(np.asarray(r, dtype=np.float64), np.asarray(x, dtype=np.float64), np.asarray(mu, dtype=np.float64), np.asarray(theta, dtype=np.float64))
     refined = _dd_value(_pick(theta >= 16.0, _scoretheta_split_dd(x, mu, theta), _scoretheta_dd(x, mu, theta)))
     return np.where(np.isfinite(refined), refined, r)
 
@@ -1471,7 +1556,8 @@ def _log1pdiv(a, b):
     q = a / b
 
     def overflow(a, b, q):
-        return np.log(a) - np.log(b)
+        _t57_1 = np.log(a) - np.log(b)
+        return _t57_1
 
     def quotient(a, b, q):
         return np.log1p(q)
@@ -1484,7 +1570,8 @@ def _softplus(z):
     z = np.asarray(z, dtype=np.float64)
 
     def positive(z):
-        return z + np.log1p(np.exp(-z))
+        _t59_1 = z + np.log1p(np.exp(-z))
+        return _t59_1
 
     def negative(z):
         return np.log1p(np.exp(z))

@@ -21,5 +21,6 @@ BACKEND = Backend(
              "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
     numerics=print_numerics,
     library=print_library,
+    definition_pattern=r"^static[^\n(]*\bnbk_{}\(",
     runtime_suffix=".c",
 )

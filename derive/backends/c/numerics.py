@@ -8,6 +8,7 @@ the l suffix on long doubles); pairs are the runtime's nbk_dd; table lookups ind
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Collection
 
 import sympy as sp
 
@@ -157,7 +158,7 @@ def c_polynomial(coef, table: str, start: int, stop: int) -> str:
     return f"{head}static inline double {name}(double w) {{\n    {estrin(list(values))}\n}}"
 
 
-def print_numerics(coef, natives: frozenset[str]) -> str:
+def print_numerics(coef, natives: Collection[str]) -> str:
     """Every generated function for C, polynomials first, each function after the ones it calls."""
     functions = generated_functions(coef, natives)
     printer = CNumericsPrinter()

@@ -19,6 +19,7 @@ BACKEND = Backend(
     filters={"double": double_literal("np.nan")},
     numerics=print_numerics,
     library=print_library,
+    definition_pattern=r"^def _{}\(",
     natives={"exp": "np.exp", "log1p": "np.log1p", "digamma": "_sc.psi"},
     runtime_suffix=".py",
 )

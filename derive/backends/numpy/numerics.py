@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.backends.numpy.inplace import statements
 from derive.backends.numpy.printer import NumpyKernelPrinter
 from derive.numerics.collect import generated_functions
 from derive.numerics.ir import PAIR, REAL, RUNTIME, WIDE, Function, Runtime, expressions, infix, type_of
@@ -26,6 +27,8 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
         super().__init__()
         self.natives = natives
         self.types: dict[str, str] = {}
+        #: Numbering of the in-place statements' temporaries (unique names within a generated function).
+        self.temporaries = 0
 
     def _print_OrderedBase(self, expr: sp.Basic) -> str:
         return infix(expr, self._print)
@@ -105,10 +108,20 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
         return f"np.abs({self._print(expr.args[0])})"
 
 
-def _form(name: str, params: str, lets, value: sp.Basic, p) -> list[str]:
+def _assign(target: str, value: sp.Basic, printer: NumpyNumericsPrinter, indent: str) -> list[str]:
+    """``target = value``: doubles by statements that reuse their own temporaries (derive/backends/numpy/inplace.py),
+    pairs and long doubles as one expression."""
+    if type_of(value, printer.types) != REAL:
+        return [f"{indent}{'return ' if target == 'return' else target + ' = '}{printer.doprint(value)}"]
+    printer.temporaries += 1
+    return statements(target, value, printer.doprint, indent, f"_t{printer.temporaries}_")
+
+
+def _form(name: str, params: str, lets, value: sp.Basic, printer: NumpyNumericsPrinter) -> list[str]:
     lines = [f"    def {name}({params}):"]
-    lines += [f"        {s} = {p(v)}" for s, v in lets]
-    return [*lines, f"        return {p(value)}", ""]
+    for s, v in lets:
+        lines += _assign(str(s), v, printer, "        ")
+    return [*lines, *_assign("return", value, printer, "        "), ""]
 
 
 def _arguments(fn: Function) -> list[str]:
@@ -135,19 +148,22 @@ def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
     p = printer.doprint
     params = [str(s) for s in fn.params] + [f"{c}=None" for c in _contexts(fn)]
     lines = [f"def _{fn.name}({', '.join(params)}):", f'    """{" ".join(fn.doc.split())}"""']
+    if not fn.regimes:
+        # (one expression per value: elementwise operations broadcast by themselves, and a function without regimes
+        # is mostly the double-double arithmetic, called many times on a few elements, where converting the
+        # arguments and in-place statements would cost more Python than they save)
+        lines += [f"    {s} = {p(v)}" for s, v in (*fn.lets, *fn.default_lets)]
+        return "\n".join([*lines, f"    return {p(fn.default)}"])
     lines += _arguments(fn)
     lines += [f"    {s} = {p(v)}" for s, v in fn.lets]
-    if not fn.regimes:
-        lines += [f"    {s} = {p(v)}" for s, v in fn.default_lets]
-        return "\n".join([*lines, f"    return {p(fn.default)}"])
     every = ", ".join([*(str(s) for s in fn.params), *(str(s) for s, _ in fn.lets)])
     lines.append("")
     choices = []
     for k, regime in enumerate(fn.regimes):
         name = regime.name or f"regime_{k}"
-        lines += _form(name, every, regime.lets, regime.value, p)
+        lines += _form(name, every, regime.lets, regime.value, printer)
         choices.append(f"(lambda: {p(regime.condition)}, {name}, {regime.dense})")
-    lines += _form(fn.default_name, every, fn.default_lets, fn.default, p)
+    lines += _form(fn.default_name, every, fn.default_lets, fn.default, printer)
     kind = "" if fn.result == REAL else f', "{fn.result}"'
     chosen = f"({', '.join(choices)},)"
     lines.append(f"    return _select(({every},), {chosen}, {fn.default_name}, {fn.default_dense}{kind})")
@@ -157,7 +173,7 @@ def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
 def print_numerics(coef, natives: dict[str, str]) -> str:
     """Every generated function for numpy (callee first, though Python resolves names at call time)."""
     printer = NumpyNumericsPrinter(natives)
-    return "\n\n\n".join(numpy_function(fn, printer) for fn in generated_functions(coef, frozenset(natives)))
+    return "\n\n\n".join(numpy_function(fn, printer) for fn in generated_functions(coef, natives))
 
 
 def print_library() -> str:
