@@ -82,5 +82,5 @@ class GaussLogpdf(PrimitiveBase):
             "a + b, unless they cancel or the log is of an argument near 1; then the refinement.",
             lets=lambda a, b, x, mu, sigma2: {"r": a + b, "scale": abs(a) + abs(b) + 0.5},
             regimes=lambda a, b, x, mu, sigma2, r, scale: [
-                regime(unless(abs(r) < coef.refine_below_gaussian * scale), r, name="plain")],
+                regime(unless(abs(r) < coef.refine_below_gaussian * scale), r, dense=True, name="plain")],
             default_name="cancelling", helpers=(refined,))

@@ -328,7 +328,7 @@ class ScoreTheta(PrimitiveBase):
                 "r": a + b, "scale": abs(a) + abs(b),
                 "below": select(x < float(coef.small_count), coef.refine_below_small_count, coef.refine_below)},
             regimes=lambda a, b, x, mu, theta, r, scale, below: [
-                regime(unless(abs(r) < below * scale), r, name="plain")],
+                regime(unless(abs(r) < below * scale), r, dense=True, name="plain")],
             default_name="cancelling", helpers=(refined,))
 
 
@@ -366,5 +366,5 @@ class ScoreThetaAsymptotic(PrimitiveBase):
             "of NB-distributed inputs) and costs ~0.5 us.",
             lets=lambda a, b, c, x, mu, theta: {"r": a + b + c, "scale": abs(a) + abs(b) + abs(c)},
             regimes=lambda a, b, c, x, mu, theta, r, scale: [
-                regime(unless(abs(r) < coef.refine_below_asymptotic * scale), r, name="plain")],
+                regime(unless(abs(r) < coef.refine_below_asymptotic * scale), r, dense=True, name="plain")],
             default_name="cancelling", helpers=(refined,))

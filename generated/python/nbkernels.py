@@ -1491,7 +1491,7 @@ def _scoretheta(a, b, x, mu, theta):
     def cancelling(a, b, x, mu, theta, r, scale, below):
         return _scoretheta_refined(r, scale, below, x, mu, theta)
 
-    return _select((a, b, x, mu, theta, r, scale, below,), ((lambda: ~(np.abs(r) < below * scale), plain, False),), cancelling, False)
+    return _select((a, b, x, mu, theta, r, scale, below,), ((lambda: ~(np.abs(r) < below * scale), plain, True),), cancelling, False)
 
 
 def _scorethetaasym_refined(r, x, mu, theta):
@@ -1512,7 +1512,7 @@ def _scorethetaasym(a, b, c, x, mu, theta):
     def cancelling(a, b, c, x, mu, theta, r, scale):
         return _scorethetaasym_refined(r, x, mu, theta)
 
-    return _select((a, b, c, x, mu, theta, r, scale,), ((lambda: ~(np.abs(r) < 0.015625 * scale), plain, False),), cancelling, False)
+    return _select((a, b, c, x, mu, theta, r, scale,), ((lambda: ~(np.abs(r) < 0.015625 * scale), plain, True),), cancelling, False)
 
 
 def _gausslogpdf_refined(r, scale, x, mu, sigma2):
@@ -1547,7 +1547,7 @@ def _gausslogpdf(a, b, x, mu, sigma2):
     def cancelling(a, b, x, mu, sigma2, r, scale):
         return _gausslogpdf_refined(r, scale, x, mu, sigma2)
 
-    return _select((a, b, x, mu, sigma2, r, scale,), ((lambda: ~(np.abs(r) < 0.03125 * scale), plain, False),), cancelling, False)
+    return _select((a, b, x, mu, sigma2, r, scale,), ((lambda: ~(np.abs(r) < 0.03125 * scale), plain, True),), cancelling, False)
 
 
 def _log1pdiv(a, b):
