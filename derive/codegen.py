@@ -26,8 +26,7 @@ def render(name: str) -> dict[str, str]:
 
     config = backend(name)
     specs = kernel_specs()
-    kernels = [print_kernel(s, config.printer, config.local_suffix, config.hoist, config.two_pass,
-                           config.prepared, config.vector_safe) for s in specs]
+    kernels = [print_kernel(s, config.printer, config.local_suffix, config.hoist, config.plan) for s in specs]
     sources = sorted({source for s in specs for source in s.sources})
     env = config.environment()
     from derive.spec import HUGE_LOG_MU

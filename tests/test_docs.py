@@ -203,12 +203,6 @@ def _codegen_renders_float64_only() -> bool:
     return "precision" not in inspect.signature(codegen.render).parameters
 
 
-def _common_holds_cs_two_pass_plan() -> bool:
-    from derive.backends import common
-
-    return hasattr(common, "DensePlan") and "nbk_" in Path(common.__file__).read_text(encoding="utf-8")
-
-
 def _templates_write_tables_and_helpers() -> bool:
     c = (ROOT / "derive/backends/c/templates/nbkernels.c.j2").read_text(encoding="utf-8")
     numpy = (ROOT / "derive/backends/numpy/templates/nbkernels.py.j2").read_text(encoding="utf-8")
@@ -236,7 +230,6 @@ def _accuracy_regimes_are_boxes_in_x_mu_theta() -> bool:
 #: and the note (derive/backends/docs/templates/design.md.j2) must be rewritten to say what is true now.
 NOT_YET = {
     "derive/codegen.py renders float64 only": _codegen_renders_float64_only,
-    "derive/backends/common.py holds C's two-pass plan and prints C's names": _common_holds_cs_two_pass_plan,
     "the templates write the tables, NotCount's helper and C's helpers by hand": _templates_write_tables_and_helpers,
     "tests name the backends (test_primitives, test_codegen)": _tests_name_the_backends,
     "the accuracy regimes are boxes in (x, mu, theta)": _accuracy_regimes_are_boxes_in_x_mu_theta,

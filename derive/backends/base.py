@@ -52,13 +52,9 @@ class Backend:
     """Suffix for branch-local names (numpy evaluates branches on gathered subsets)."""
     hoist: bool = False
     """Whether branches name their one-input functions for evaluation once per distinct value (numpy)."""
-    two_pass: bool = False
-    """Whether kernels with a dense branch get a two-pass plan for their array loops (C; numpy is dense anyway)."""
-    prepared: dict[str, int] = field(default_factory=dict)
-    """Primitive (c_name) -> argument the two-pass loops may prepare once per gene (see common.DensePlan)."""
-    vector_safe: frozenset[str] = frozenset()
-    """Primitives (c_name) that are inline arithmetic, no call: a dense pass that calls nothing else may be compiled
-    for SIMD (see common.DensePlan.vector)."""
+    plan: Callable | None = None
+    """The backend's planner of a kernel's array loops, ``plan(spec, printer, known)`` (C: two passes,
+    derive/backends/c/plan.py); None where the kernels' branches are printed as they are (numpy)."""
     filters: dict[str, Callable] = field(default_factory=dict)
     numerics: Callable[..., str] | None = None
     """Prints the primitives' implementations (derive/numerics) for this language: ``numerics(coef, natives)``."""

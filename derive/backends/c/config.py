@@ -6,6 +6,7 @@ from pathlib import Path
 
 from derive.backends.base import Backend, double_literal
 from derive.backends.c.numerics import print_library, print_numerics
+from derive.backends.c.plan import dense_plan
 from derive.backends.c.printer import c_code, estrin
 
 BACKEND = Backend(
@@ -14,9 +15,7 @@ BACKEND = Backend(
     folder=Path(__file__).parent,
     printer=c_code,
     outputs={"nbkernels.h.j2": "c/nbkernels.h", "nbkernels.c.j2": "c/nbkernels.c"},
-    two_pass=True,
-    prepared={"log1pdiv": 1},
-    vector_safe=frozenset({"atanh_tail"}),
+    plan=dense_plan,
     filters={"double": double_literal("NAN"), "estrin": estrin,
              "carry_param": lambda carry: carry[0] + "_hint" if carry[2] else carry[0]},
     numerics=print_numerics,
