@@ -266,10 +266,6 @@ def call(fn: Function, *args: F | sp.Basic | float) -> F:
     return F(Call(Name(fn.name), Name(fn.result), *(_expr(a) for a in args)))
 
 
-def walk(expr: sp.Basic) -> Iterator[sp.Basic]:
-    yield from sp.preorder_traversal(expr)
-
-
 def expressions(fn: Function) -> Iterator[sp.Basic]:
     """Every expression in ``fn``: lets, conditions, regime lets and values, the default."""
     for _, value in fn.lets:
@@ -329,18 +325,6 @@ def runtime(name: str, *args: F | sp.Basic | float) -> F:
     if len(args) != len(declared.params):
         raise TypeError(f"runtime {name} takes {len(declared.params)} arguments, got {len(args)}")
     return F(Runtime(Name(name), *(_expr(a) for a in args)))
-
-
-class TableArg(sp.Function):
-    """A coefficient table passed whole to a runtime function (its generated name in each backend)."""
-
-    @property
-    def table(self) -> str:
-        return str(self.args[0])
-
-
-def table(name: str) -> F:
-    return F(TableArg(Name(name)))
 
 
 class Hi(sp.Function):

@@ -203,8 +203,9 @@ def _scoretheta_ld(coef: Coefficients) -> Function:
         helpers=(log1pmx, psilog))
 
 
-def _log1pmx_dd(s: D, plus: D, log_argument: D, coef: Coefficients, name: str) -> Regime:
-    """plus + Log1pmx(s) in double-double near 0 (the table and series), plus + log(argument) - s beyond."""
+def _log1pmx_dd(s: D, plus: D, coef: Coefficients, name: str) -> Regime:
+    """plus + Log1pmx(s) in double-double where |s| is small (the table and series; the callers' default regime
+    takes the logarithm beyond)."""
     return regime(abs(s.hi) < coef.deviance_series_below, plus + dd("dd_log1pmx_series", s), name=name)
 
 
@@ -228,7 +229,7 @@ def _scoretheta_split_dd(coef: Coefficients) -> Function:
 
     return function("scoretheta_split_dd", "x mu theta", lambda *_: psi_part + dd("dd_log", a / b) - s,
                     _scoretheta_split_dd.__doc__ or "", lets=lets,
-                    regimes=lambda *_: [_log1pmx_dd(s, psi_part, a / b, coef, "near")], default_name="far",
+                    regimes=lambda *_: [_log1pmx_dd(s, psi_part, coef, "near")], default_name="far",
                     result=PAIR, cold=True)
 
 
@@ -243,7 +244,7 @@ def _scoretheta_small_dd(coef: Coefficients) -> Function:
     return function("scoretheta_small_dd", "x mu theta",
                     lambda x, mu, theta, *_: total + dd("dd_log", dd("dd_of", theta) / b) - t,
                     _scoretheta_small_dd.__doc__ or "", lets=lets,
-                    regimes=lambda *_: [_log1pmx_dd(t, total, b, coef, "near")], default_name="far", result=PAIR,
+                    regimes=lambda *_: [_log1pmx_dd(t, total, coef, "near")], default_name="far", result=PAIR,
                     cold=True)
 
 

@@ -50,9 +50,6 @@ class CNumericsPrinter(CKernelPrinter):
 
     _print_Runtime = _print_Call
 
-    def _print_TableArg(self, expr: sp.Basic) -> str:
-        return f"NBK_{expr.table.upper()}"
-
     def _print_Hi(self, expr: sp.Basic) -> str:
         return f"{self._print(expr.args[0])}.hi"
 

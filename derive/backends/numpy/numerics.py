@@ -55,9 +55,6 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
         args = [self._print(a) for a in expr.arguments] + ([context] if context else [])
         return f"_{expr.callee}({', '.join(args)})"
 
-    def _print_TableArg(self, expr: sp.Basic) -> str:
-        return f"_{expr.table.upper()}"
-
     def _print_Hi(self, expr: sp.Basic) -> str:
         return f"{self._print(expr.args[0])}[0]"
 
