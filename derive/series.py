@@ -126,8 +126,6 @@ class Coefficients:
     stirlerr_int: tuple[float, ...]
     """Stirling remainder S(n) for 1 <= n < TABLE_SIZE (index 0 unused, NaN)."""
     log_sqrt_2pi: float
-    stirling_terms_from: tuple[tuple[int, int], ...] = ()
-    """(z0, k), largest z0 first: for arguments >= z0 the first k ``stirling`` terms suffice."""
     dd_atanh: tuple[tuple[float, float], ...] = ()
     """1/(2j+1), j >= 1, as double-double (hi, lo): log((1+v)/(1-v)) = 2 v (1 + sum_j dd_atanh[j-1] v^(2j)),
     enough terms for v = (m - c)/(m + c) with m in [1/sqrt 2, sqrt 2) and c its nearest table point, to TAIL_DD of the
@@ -208,20 +206,6 @@ def _stirling_terms(tail: sp.Rational = TAIL) -> list[sp.Rational]:
         if abs(coefficient) / sp.Integer(ASYMPTOTIC_FROM) ** (2 * k - 1) < tail:
             return terms
     raise ArithmeticError("Stirling's series does not reach the tail at ASYMPTOTIC_FROM")
-
-
-def _stirling_terms_from(tail: sp.Rational = TAIL) -> tuple[tuple[int, int], ...]:
-    """(z0, k), largest z0 first: from z0 = 2^j on, the first k Stirling terms meet the same ``tail`` criterion (a
-    call site whose arguments are known to be large, e.g. counts beyond the tables, needs fewer than
-    ASYMPTOTIC_FROM)."""
-    terms = _stirling_terms(tail)
-    found: dict[int, int] = {}
-    for j in range(4, 16):
-        z0 = sp.Integer(2) ** j
-        k = next(i + 1 for i, c in enumerate(terms) if abs(c) / z0 ** (2 * i + 1) < tail)
-        if k < len(terms):
-            found.setdefault(k, int(z0))
-    return tuple(sorted(((z0, k) for k, z0 in found.items()), reverse=True))
 
 
 def _digamma_terms(tail: sp.Rational = TAIL) -> list[sp.Rational]:
@@ -383,7 +367,6 @@ def _working_fields(precision: Precision) -> dict[str, Any]:
     lfact, stirlerr_int = _exact_tables()
     return {
         "stirling": tuple(rounded(c) for c in _stirling_terms(tail)),
-        "stirling_terms_from": _stirling_terms_from(tail),
         "digamma": tuple(rounded(c) for c in _digamma_terms(tail)),
         "atanh": tuple(rounded(c) for c in _atanh_terms(REMAINDER_SERIES_BELOW, tail)),
         "atanh_terms_deviance": len(_atanh_terms(DEVIANCE_SERIES_BELOW, tail)),

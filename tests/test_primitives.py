@@ -144,8 +144,8 @@ def _inside(bounds: tuple[str, float, float], rng) -> float:
     if kind == "log":
         a, b = max(lo, 1e-4), min(hi, 1e4)
         return float(np.exp(rng.uniform(np.log(a), np.log(b))))
-    value = rng.uniform(a, b)
-    return float(np.floor(value)) + (1.0 if kind == "count" and value < 1 else 0.0) if kind == "count" else float(value)
+    value = float(rng.uniform(a, b))
+    return max(float(np.floor(value)), 1.0) if kind == "count" else value
 
 
 @pytest.mark.parametrize("primitive", PRIMITIVES, ids=lambda p: p.__name__)

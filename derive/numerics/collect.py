@@ -8,32 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-import sympy as sp
-
-from derive.numerics.ir import Function, Polynomial, expressions
+from derive.numerics.ir import Function, Polynomial, nodes
 
 
 def primitive_calls(fn: Function) -> list[type]:
     """The primitive classes ``fn``'s expressions call, in order of first appearance."""
     from derive.primitives import PrimitiveBase
 
-    found: list[type] = []
-    for expr in expressions(fn):
-        for node in sp.preorder_traversal(expr):
-            if isinstance(node, PrimitiveBase) and type(node) not in found:
-                found.append(type(node))
-    return found
+    return list(dict.fromkeys(type(node) for node in nodes(fn) if isinstance(node, PrimitiveBase)))
 
 
 def polynomials(functions: Iterable[Function]) -> list[tuple[str, int, int]]:
     """(table, start, stop) of every Polynomial the functions evaluate, in order of first appearance."""
-    found: list[tuple[str, int, int]] = []
-    for fn in functions:
-        for expr in expressions(fn):
-            for node in sp.preorder_traversal(expr):
-                if isinstance(node, Polynomial) and (node.table, *node.bounds) not in found:
-                    found.append((node.table, *node.bounds))
-    return found
+    return list(dict.fromkeys((node.table, *node.bounds) for fn in functions for node in nodes(fn)
+                              if isinstance(node, Polynomial)))
 
 
 def generated_functions(coef, natives: Collection[str]) -> list[Function]:

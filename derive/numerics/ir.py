@@ -266,6 +266,12 @@ def call(fn: Function, *args: F | sp.Basic | float) -> F:
     return F(Call(Name(fn.name), Name(fn.result), *(_expr(a) for a in args)))
 
 
+def nodes(fn: Function) -> Iterator[sp.Basic]:
+    """Every node of every expression in ``fn``, preorder."""
+    for expr in expressions(fn):
+        yield from sp.preorder_traversal(expr)
+
+
 def expressions(fn: Function) -> Iterator[sp.Basic]:
     """Every expression in ``fn``: lets, conditions, regime lets and values, the default."""
     for _, value in fn.lets:

@@ -9,7 +9,6 @@ accurate that is and where, and tests/test_primitives.py checks it against mpmat
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -83,8 +82,3 @@ Primitive = PrimitiveBase
 
 def finite_or(value: F, fallback: F) -> F:
     return select(IsFinite(value.expr), value, fallback)
-
-
-def with_default_lets(fn: Function, lets: dict) -> Function:
-    return replace(fn, default_lets=tuple((F(k).expr if not isinstance(k, sp.Basic) else k, F(v).expr)
-                                          for k, v in lets.items()))

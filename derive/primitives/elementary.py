@@ -39,11 +39,12 @@ class Exp(PrimitiveBase):
 
     @classmethod
     def implementation(cls, coef: Coefficients) -> Function:
+        inline = _exp_inline(coef)
         return function("exp", "x", lambda x: libm("exp", x),
                         "The inline form where it applies, the library's exp beyond (overflow, underflow, inf, NaN).",
-                        regimes=lambda x: [regime(abs(x) <= float(coef.exp_inline_up_to),
-                                                  call(_exp_inline(coef), x), name="inline")],
-                        default_name="library", helpers=(_exp_inline(coef),))
+                        regimes=lambda x: [regime(abs(x) <= float(coef.exp_inline_up_to), call(inline, x),
+                                                  name="inline")],
+                        default_name="library", helpers=(inline,))
 
 
 def _exp_inline(coef: Coefficients) -> Function:

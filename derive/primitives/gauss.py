@@ -23,7 +23,7 @@ from derive.numerics.ir import (
     wide,
     wide_constant,
 )
-from derive.primitives.base import PrimitiveBase, finite_or, with_default_lets
+from derive.primitives.base import PrimitiveBase, finite_or
 
 if TYPE_CHECKING:
     from derive.series import Coefficients
@@ -52,9 +52,9 @@ def _gausslogpdf_refined(coef: Coefficients) -> Function:
         return {"d_ld": wide(x) - mu,
                 "ld": -0.5 * libm("log", wide_constant("ld_2pi") * sigma2) - F(d_ld) * F(d_ld) / (wide(2.0) * sigma2)}
 
-    fn = function("gausslogpdf_refined", "r scale x mu sigma2", last, _gausslogpdf_refined.__doc__ or "",
-                  lets=lets, regimes=stage, default_name="double_double", cold=True)
-    return with_default_lets(fn, dd_lets(*(F(sp.Symbol(n)) for n in ("x", "mu", "sigma2"))))
+    return function("gausslogpdf_refined", "r scale x mu sigma2", last, _gausslogpdf_refined.__doc__ or "",
+                    lets=lets, regimes=stage, default_name="double_double", cold=True,
+                    default_lets=dd_lets(*(F(sp.Symbol(n)) for n in ("x", "mu", "sigma2"))))
 
 
 class GaussLogpdf(PrimitiveBase):

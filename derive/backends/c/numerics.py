@@ -14,7 +14,7 @@ import sympy as sp
 
 from derive.backends.c.printer import CKernelPrinter, estrin
 from derive.numerics.collect import generated_functions, polynomials
-from derive.numerics.ir import PAIR, REAL, WIDE, WIDE_TABLES, Function, SumBelow, expressions, infix, type_of
+from derive.numerics.ir import PAIR, REAL, WIDE, WIDE_TABLES, Function, SumBelow, infix, nodes, type_of
 
 C_TYPES = {REAL: "double", PAIR: "nbk_dd", WIDE: "long double"}
 
@@ -114,7 +114,7 @@ def c_sum_below(name: str, node: SumBelow, printer: CNumericsPrinter) -> str:
 
 def c_function(fn: Function, printer: CNumericsPrinter) -> str:
     printer.types = fn.types()
-    sums = [node for expr in expressions(fn) for node in sp.preorder_traversal(expr) if isinstance(node, SumBelow)]
+    sums = [node for node in nodes(fn) if isinstance(node, SumBelow)]
     printer.sums = {node: f"nbk_{fn.name}_sum{i}" for i, node in enumerate(dict.fromkeys(sums))}
     loops = [c_sum_below(name, node, printer) + "\n\n" for node, name in printer.sums.items()]
     return "".join(loops) + _c_body(fn, printer)

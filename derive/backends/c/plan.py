@@ -26,15 +26,14 @@ PREPARED = {"log1pdiv": 1}
 def vector_safe() -> frozenset[str]:
     """Primitives whose C implementation is inline arithmetic alone (no regime, no library call, no loop): a dense
     pass that calls nothing else may be compiled for SIMD."""
-    from derive.numerics.ir import Call, Libm, Runtime, SumBelow, expressions
+    from derive.numerics.ir import Call, Libm, Runtime, SumBelow, nodes
     from derive.primitives import PRIMITIVES, PrimitiveBase
     from derive.series import coefficients
 
     safe = set()
     for primitive in PRIMITIVES:
         fn = primitive.implementation(coefficients())
-        nodes = [n for e in expressions(fn) for n in sp.preorder_traversal(e)]
-        if not fn.regimes and not any(isinstance(n, (Call, Libm, Runtime, SumBelow, PrimitiveBase)) for n in nodes):
+        if not fn.regimes and not any(isinstance(n, (Call, Libm, Runtime, SumBelow, PrimitiveBase)) for n in nodes(fn)):
             safe.add(primitive.c_name)
     return frozenset(safe)
 

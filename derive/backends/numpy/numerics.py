@@ -13,7 +13,7 @@ import sympy as sp
 from derive.backends.numpy.inplace import statements
 from derive.backends.numpy.printer import NumpyKernelPrinter
 from derive.numerics.collect import generated_functions
-from derive.numerics.ir import PAIR, REAL, RUNTIME, WIDE, Function, Runtime, expressions, infix, type_of
+from derive.numerics.ir import PAIR, REAL, RUNTIME, WIDE, Function, Runtime, infix, nodes, type_of
 
 _LIBRARY = {"exp": "np.exp", "log": "np.log", "log1p": "np.log1p", "lgamma": "_sc.gammaln", "fabs": "np.abs",
             "ceil": "np.ceil"}
@@ -135,7 +135,7 @@ def _arguments(fn: Function) -> list[str]:
 
 def _contexts(fn: Function) -> list[str]:
     """The per-call hints of the runtime functions ``fn`` calls (optional parameters it hands on)."""
-    found = {RUNTIME[node.callee].context for expr in expressions(fn) for node in sp.preorder_traversal(expr)
+    found = {RUNTIME[node.callee].context for node in nodes(fn)
              if isinstance(node, Runtime) and RUNTIME[node.callee].context}
     return sorted(found)
 

@@ -108,19 +108,6 @@ def _by_count(n, where=True, bound=None):
     return chosen, [int(c) for c in at_least[1:] if c]  # (non-increasing: the non-zero ones come first)
 
 
-def _sum_below(n, term, *arrays):
-    """sum_{k<n} term(k, *arrays) per element, for counts 0 <= n < _SMALL_COUNT: on prefixes of the count-sorted
-    elements (_by_count), the same terms added in the same order as a loop over every element, with none skipped."""
-    chosen, above = _by_count(n)
-    parts = [a[chosen] for a in arrays]
-    total = np.zeros(chosen.size, dtype=np.result_type(*arrays))
-    for k, top in enumerate(above):
-        total[:top] += term(k, *(part[:top] for part in parts))
-    out = np.zeros(np.shape(n), dtype=total.dtype)
-    out[chosen] = total
-    return out
-
-
 def _accumulate(n, lo, bound, term, *arrays):
     """acc = 0, then acc += term(k, acc, *arrays) for lo <= k < n, per element (counts 0 <= n < _SMALL_COUNT): a
     generated function's short sum (derive/numerics SumBelow, its counts below ``bound``), on prefixes of the
