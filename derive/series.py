@@ -196,6 +196,23 @@ class Coefficients:
     """What the long-double stage leaves of working-precision errors (2^-11): a long-double refinement that still
     cancels below refine_below * ld_gain goes on to double-double."""
 
+    # dd_log_table's columns, the tables the double-double logarithms look up (derive/numerics/dd_functions.py)
+    @property
+    def dd_log_hi(self) -> tuple[float, ...]:
+        return tuple(row[0] for row in self.dd_log_table)
+
+    @property
+    def dd_log_lo(self) -> tuple[float, ...]:
+        return tuple(row[1] for row in self.dd_log_table)
+
+    @property
+    def dd_log1pmx_hi(self) -> tuple[float, ...]:
+        return tuple(row[2] for row in self.dd_log_table)
+
+    @property
+    def dd_log1pmx_lo(self) -> tuple[float, ...]:
+        return tuple(row[3] for row in self.dd_log_table)
+
 
 def _stirling_terms(tail: sp.Rational = TAIL) -> list[sp.Rational]:
     """B_{2k}/(2k(2k-1)): Stirling's series for log Gamma, to the first term below ``tail`` at ASYMPTOTIC_FROM."""

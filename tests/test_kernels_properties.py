@@ -1,10 +1,10 @@
-"""Property tests (hypothesis) over valid and invalid inputs: both backends agree, conventions hold.
+"""Property tests (hypothesis) over valid and invalid inputs: every backend agrees with the first, conventions hold.
 
 * The class of every result (NaN, +-inf, finite) follows rules written out here from the spec's conventions,
-  in both backends, for inputs that mix valid values, edge values (0, inf) and invalid ones (NaN, negative,
+  in every backend, for inputs that mix valid values, edge values (0, inf) and invalid ones (NaN, negative,
   fractional counts).
-* On valid inputs the C backend equals the numpy backend: log-densities to 1e-13 relative; gradients to 1e-13
-  relative plus what rounding the inputs by a few ulps may change (the exact function's sensitivity,
+* On valid inputs every backend equals the reference backend (the first, numpy): log-densities to 1e-13 relative;
+  gradients to 1e-13 relative plus what rounding the inputs by a few ulps may change (the exact function's sensitivity,
   computed from the derivation in mpmath), since near a zero of a gradient no relative bound can hold.
 * Array calls, with any broadcasting, equal element-by-element scalar calls.
 """
@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import derive
+from derive.kernels import backends
 from derive.spec import kernel_specs, spec
+
+#: The backend the others are compared with.
+REFERENCE = backends()[0]
 
 EPS = 2.0**-53
 #: derandomized: the same examples on every run (reproducible failures); fixtures are session/module scoped
@@ -90,12 +94,12 @@ def convention_cases(test):
 
 
 @convention_cases
-def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
+def test_log_pmf_conventions(every_backend, x, mu, theta):
     expected = expected_logpmf_kind(x, mu, theta)
-    results = {k.backend: k.nb_logpmf(x, mu, theta) for k in (numpy_kernels, c_kernels)}
+    results = {k.backend: k.nb_logpmf(x, mu, theta) for k in every_backend}
     with np.errstate(all="ignore"):
         log_mu = np.log(mu)
-    logmu_results = {k.backend: k.nb_logpmf_logmu(x, log_mu, theta) for k in (numpy_kernels, c_kernels)}
+    logmu_results = {k.backend: k.nb_logpmf_logmu(x, log_mu, theta) for k in every_backend}
     for label, res in (("nb_logpmf", results), ("nb_logpmf_logmu", logmu_results)):
         if isinstance(expected, float):
             assert all(v == expected for v in res.values()), (label, x, mu, theta, res)
@@ -105,18 +109,19 @@ def test_log_pmf_conventions(numpy_kernels, c_kernels, x, mu, theta):
             for v in res.values():
                 assert v <= 0.0, f"{label}{(x, mu, theta)} = {v} > 0: a probability above 1"
     if expected == "finite":
-        np.testing.assert_allclose(results["c"], results["numpy"], rtol=1e-13)
-        np.testing.assert_allclose(logmu_results["c"], logmu_results["numpy"], rtol=1e-13)
+        assert_as_the_reference(results, f"nb_logpmf{(x, mu, theta)}")
+        assert_as_the_reference(logmu_results, f"nb_logpmf_logmu{(x, log_mu, theta)}")
         # mu and e^log(mu) differ by rounding only
-        np.testing.assert_allclose(logmu_results["numpy"], results["numpy"], rtol=1e-10)
+        np.testing.assert_allclose(logmu_results[REFERENCE], results[REFERENCE], rtol=1e-10)
     # Poisson at theta = +inf, and the Poisson kernel's own conventions
     poisson_expected = expected_logpmf_kind(x, mu, math.inf)
-    poisson = {k.backend: k.poisson_logpmf(x, mu) for k in (numpy_kernels, c_kernels)}
+    poisson = {k.backend: k.poisson_logpmf(x, mu) for k in every_backend}
     if isinstance(poisson_expected, float):
         assert all(v == poisson_expected for v in poisson.values())
     else:
         assert_kinds(poisson, poisson_expected, f"poisson_logpmf{(x, mu)}")
-    assert np.array_equal(poisson["numpy"], numpy_kernels.nb_logpmf(x, mu, math.inf), equal_nan=True)
+    for k in every_backend:
+        assert np.array_equal(poisson[k.backend], k.nb_logpmf(x, mu, math.inf), equal_nan=True), k.backend
 
 
 @convention_cases
@@ -158,7 +163,8 @@ def test_log_mean_gradient_conventions(every_backend, x, log_mu, theta):
         assert all(v == -x for v in res.values()), (label, res)
     elif math.isinf(theta):
         assert_kinds(res, "finite", label)  # Poisson: e^log_mu - x, finite below log_mu = 709
-        np.testing.assert_allclose(res["numpy"], math.exp(log_mu) - x, rtol=1e-13, atol=1e-300)
+        for v in res.values():
+            np.testing.assert_allclose(v, math.exp(log_mu) - x, rtol=1e-13, atol=1e-300)
     else:
         assert_kinds(res, "finite", label)
         # bounded: between -x and theta (it is theta (mu - x)/(theta + mu))
@@ -175,8 +181,8 @@ def test_log_mean_gradient_conventions(every_backend, x, log_mu, theta):
 @example(x=0.0, log_mu=-math.inf, log_theta=math.inf)
 @example(x=2.5, log_mu=1.0, log_theta=1.0)
 @example(x=3.0, log_mu=600.0, log_theta=20.0)
-def test_fused_conventions(numpy_kernels, c_kernels, x, log_mu, log_theta):
-    results = {k.backend: k.nb_nll_fused(x, log_mu, log_theta) for k in (numpy_kernels, c_kernels)}
+def test_fused_conventions(every_backend, x, log_mu, log_theta):
+    results = {k.backend: k.nb_nll_fused(x, log_mu, log_theta) for k in every_backend}
     label = f"nb_nll_fused{(x, log_mu, log_theta)}"
     for out in results.values():
         assert len(out) == 3 and all(np.ndim(v) == 0 for v in out)
@@ -196,10 +202,11 @@ def test_fused_conventions(numpy_kernels, c_kernels, x, log_mu, log_theta):
     else:
         assert_kinds(nll, "finite", label)
         assert all(v >= 0.0 for v in nll.values()), (label, nll)  # -log of a probability
-        np.testing.assert_allclose(nll["c"], nll["numpy"], rtol=1e-13)
+        assert_as_the_reference(nll, label)
         # the value is the log-mean kernel's, negated
         theta = math.exp(log_theta)
-        np.testing.assert_allclose(nll["numpy"], -numpy_kernels.nb_logpmf_logmu(x, log_mu, theta), rtol=1e-13)
+        for k in every_backend:
+            np.testing.assert_allclose(nll[k.backend], -k.nb_logpmf_logmu(x, log_mu, theta), rtol=1e-13)
         for out in results.values():
             assert all(math.isfinite(v) for v in out[1:]), (label, out)
 
@@ -215,14 +222,21 @@ def test_p_zero_conventions(every_backend, mu, theta):
         assert 0.0 <= v <= 1.0, (mu, theta, v)
     if mu == 0:
         assert all(v == 1.0 for v in res.values())
-    assert_p_zero_close(res["c"], res["numpy"], f"nb_p_zero{(mu, theta)}")
+    for name, value in res.items():
+        assert_p_zero_close(value, res[REFERENCE], f"nb_p_zero{(mu, theta)} in {name}")
 
 
-def assert_p_zero_close(c_value, np_value, label):
+def assert_p_zero_close(value, reference, label):
     """p0 = exp(log p0): an error of 1e-13 relative in log p0 is one of 1e-13 |log p0| relative in p0."""
     with np.errstate(divide="ignore"):
-        scale = max(1.0, abs(float(np.log(np_value))) if np_value > 0 else 1.0)
-    assert c_value == np_value or abs(c_value - np_value) <= 1e-13 * scale * abs(np_value), (label, c_value, np_value)
+        scale = max(1.0, abs(float(np.log(reference))) if reference > 0 else 1.0)
+    assert value == reference or abs(value - reference) <= 1e-13 * scale * abs(reference), (label, value, reference)
+
+
+def assert_as_the_reference(results: dict, label: str, rtol: float = 1e-13, atol: float = 0.0) -> None:
+    """Every backend's result (by backend name) equals the reference backend's to rtol (plus atol)."""
+    for name, value in results.items():
+        np.testing.assert_allclose(value, results[REFERENCE], rtol=rtol, atol=atol, err_msg=f"{label} in {name}")
 
 
 @SETTINGS
@@ -237,15 +251,15 @@ def test_gaussian_and_mse_conventions(every_backend, x, mu, sigma2):
         assert_kinds(logpdf, "nan", "gaussian_logpdf")
         assert_kinds(grad, "nan", "gaussian_nll_grad_mu")
     elif math.isfinite(x) and math.isfinite(sigma2):
-        np.testing.assert_allclose(logpdf["c"], logpdf["numpy"], rtol=1e-13, atol=1e-13)
-        assert grad["c"] == grad["numpy"]
+        assert_as_the_reference(logpdf, f"gaussian_logpdf{(x, mu, sigma2)}", atol=1e-13)
+        assert all(v == grad[REFERENCE] for v in grad.values()), grad
     for k in backends:
         if math.isfinite(x) and math.isfinite(mu):
             assert k.mse(x, mu) == (x - mu) ** 2 and k.mse_grad_mu(x, mu) == 2 * mu - 2 * x
 
 
 # ------------------------------------------------------------------------------------------------------
-# C equals numpy on valid inputs, with an allowance for the conditioning of the exact function
+# Every backend equals the reference on valid inputs, with an allowance for the conditioning of the exact function
 
 
 def _lambdify(name: str, args: tuple[str, ...]):
@@ -270,26 +284,38 @@ def _sensitivity(f, point, relative: tuple[bool, ...]) -> float:
     return float(total)
 
 
-def assert_close_or_within_conditioning(c_value, np_value, allowance: float, label: str) -> None:
-    assert math.isfinite(c_value) and math.isfinite(np_value), (label, c_value, np_value)
-    assert abs(c_value - np_value) <= 1e-13 * abs(np_value) + allowance, (
-        f"{label}: C {c_value!r} vs numpy {np_value!r}, difference {abs(c_value - np_value):.3g}, "
-        f"allowed {1e-13 * abs(np_value) + allowance:.3g}")
+def assert_close_or_within_conditioning(value, reference, allowance: float, label: str) -> None:
+    assert math.isfinite(value) and math.isfinite(reference), (label, value, reference)
+    assert abs(value - reference) <= 1e-13 * abs(reference) + allowance, (
+        f"{label}: {value!r} vs the reference's {reference!r}, difference {abs(value - reference):.3g}, "
+        f"allowed {1e-13 * abs(reference) + allowance:.3g}")
+
+
+@pytest.fixture(scope="session", params=backends()[1:])
+def other_backend(request):
+    """Each backend but the reference, in turn."""
+    return derive.kernels.load(request.param)
+
+
+@pytest.fixture(scope="session")
+def reference_backend():
+    return derive.kernels.load(REFERENCE)
 
 
 @settings(max_examples=120, **COMMON)
 @given(x=st.integers(0, 10**5).map(float), mu=st.floats(1e-6, 1e6), theta=st.floats(1e-4, 1e10))
-def test_c_equals_numpy_on_valid_inputs(numpy_kernels, c_kernels, derived, x, mu, theta):
-    n, c = numpy_kernels, c_kernels
+def test_backends_equal_the_reference_on_valid_inputs(reference_backend, other_backend, derived, x, mu, theta):
+    ref, other = reference_backend, other_backend
     for name in ("nb_logpmf", "nb_nll_grad_mu"):
-        np.testing.assert_allclose(getattr(c, name)(x, mu, theta), getattr(n, name)(x, mu, theta), rtol=1e-13,
+        np.testing.assert_allclose(getattr(other, name)(x, mu, theta), getattr(ref, name)(x, mu, theta), rtol=1e-13,
                                    err_msg=f"{name}{(x, mu, theta)}")
-    np.testing.assert_allclose(c.poisson_logpmf(x, mu), n.poisson_logpmf(x, mu), rtol=1e-13)
-    assert_p_zero_close(c.nb_p_zero(mu, theta), n.nb_p_zero(mu, theta), f"nb_p_zero{(mu, theta)}")
+    np.testing.assert_allclose(other.poisson_logpmf(x, mu), ref.poisson_logpmf(x, mu), rtol=1e-13)
+    assert_p_zero_close(other.nb_p_zero(mu, theta), ref.nb_p_zero(mu, theta), f"nb_p_zero{(mu, theta)}")
     log_mu, log_theta = math.log(mu), math.log(theta)
-    np.testing.assert_allclose(c.nb_logpmf_logmu(x, log_mu, theta), n.nb_logpmf_logmu(x, log_mu, theta), rtol=1e-13)
-    fused_c, fused_n = c.nb_nll_fused(x, log_mu, log_theta), n.nb_nll_fused(x, log_mu, log_theta)
-    np.testing.assert_allclose(fused_c[0], fused_n[0], rtol=1e-13)
+    np.testing.assert_allclose(other.nb_logpmf_logmu(x, log_mu, theta), ref.nb_logpmf_logmu(x, log_mu, theta),
+                               rtol=1e-13)
+    fused_other, fused_ref = other.nb_nll_fused(x, log_mu, log_theta), ref.nb_nll_fused(x, log_mu, log_theta)
+    np.testing.assert_allclose(fused_other[0], fused_ref[0], rtol=1e-13)
 
     with mp.workdps(60):
         X = mp.mpf(x)
@@ -304,15 +330,17 @@ def test_c_equals_numpy_on_valid_inputs(numpy_kernels, c_kernels, derived, x, mu
         s_fused_logtheta = _sensitivity(lambda e, lt: mp.exp(lt) * g_theta(X, mp.exp(e), mp.exp(lt)),
                                         (mp.mpf(log_mu), mp.mpf(log_theta)), (False, False))
     k = 8 * EPS  # a few ulps of input error: the backends' exp/log1p/digamma differ in the last bits
-    assert_close_or_within_conditioning(c.nb_nll_grad_theta(x, mu, theta), n.nb_nll_grad_theta(x, mu, theta),
+    assert_close_or_within_conditioning(other.nb_nll_grad_theta(x, mu, theta), ref.nb_nll_grad_theta(x, mu, theta),
                                         k * s_theta, f"nb_nll_grad_theta{(x, mu, theta)}")
-    assert_close_or_within_conditioning(c.nb_nll_grad_logtheta(x, mu, theta), n.nb_nll_grad_logtheta(x, mu, theta),
-                                        k * s_logtheta, f"nb_nll_grad_logtheta{(x, mu, theta)}")
-    assert_close_or_within_conditioning(c.nb_nll_grad_logmu(x, log_mu, theta), n.nb_nll_grad_logmu(x, log_mu, theta),
-                                        k * s_logmu, f"nb_nll_grad_logmu{(x, log_mu, theta)}")
-    assert_close_or_within_conditioning(fused_c[1], fused_n[1], k * s_fused_logmu,
+    assert_close_or_within_conditioning(other.nb_nll_grad_logtheta(x, mu, theta),
+                                        ref.nb_nll_grad_logtheta(x, mu, theta), k * s_logtheta,
+                                        f"nb_nll_grad_logtheta{(x, mu, theta)}")
+    assert_close_or_within_conditioning(other.nb_nll_grad_logmu(x, log_mu, theta),
+                                        ref.nb_nll_grad_logmu(x, log_mu, theta), k * s_logmu,
+                                        f"nb_nll_grad_logmu{(x, log_mu, theta)}")
+    assert_close_or_within_conditioning(fused_other[1], fused_ref[1], k * s_fused_logmu,
                                         f"nb_nll_fused{(x, log_mu, log_theta)}[grad_logmu]")
-    assert_close_or_within_conditioning(fused_c[2], fused_n[2], k * s_fused_logtheta,
+    assert_close_or_within_conditioning(fused_other[2], fused_ref[2], k * s_fused_logtheta,
                                         f"nb_nll_fused{(x, log_mu, log_theta)}[grad_logtheta]")
 
 
@@ -325,12 +353,12 @@ ELEMENTS = st.one_of(st.integers(0, 300).map(float), st.floats(0.01, 500.0),
 
 @settings(max_examples=60, **COMMON)
 @given(data=st.data(), name=st.sampled_from([s.name for s in kernel_specs()]))
-def test_array_calls_equal_scalar_calls(numpy_kernels, c_kernels, data, name):
+def test_array_calls_equal_scalar_calls(every_backend, data, name):
     arity = len(spec(name).inputs)
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=arity, min_dims=0, max_dims=3, max_side=4))
     arrays = [data.draw(hnp.arrays(np.float64, s, elements=ELEMENTS)) for s in shapes.input_shapes]
     target = shapes.result_shape
-    for k in (numpy_kernels, c_kernels):
+    for k in every_backend:
         out = getattr(k, name)(*arrays)
         outputs = out if isinstance(out, tuple) else (out,)
         for o in outputs:
@@ -342,14 +370,17 @@ def test_array_calls_equal_scalar_calls(numpy_kernels, c_kernels, data, name):
             for o, s in zip(outputs, scalars, strict=True):
                 np.testing.assert_allclose(np.asarray(o)[index], s, rtol=1e-14, atol=0,
                                            err_msg=f"{k.backend} {name} {index} of {target}")
-    c_out, n_out = getattr(c_kernels, name)(*arrays), getattr(numpy_kernels, name)(*arrays)
-    for a, b in zip(c_out if isinstance(c_out, tuple) else (c_out,), n_out if isinstance(n_out, tuple) else (n_out,),
-                    strict=True):
-        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(np.isinf(a), np.isinf(b))
+    reference = getattr(every_backend[0], name)(*arrays)
+    for k in every_backend[1:]:
+        out = getattr(k, name)(*arrays)
+        for a, b in zip(out if isinstance(out, tuple) else (out,),
+                        reference if isinstance(reference, tuple) else (reference,), strict=True):
+            assert np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(np.isinf(a), np.isinf(b)), k.backend
 
 
-def test_c_equals_numpy_on_a_broad_sample(numpy_kernels, c_kernels):
+def test_backends_equal_the_reference_on_a_broad_sample(reference_backend, other_backend):
     """Log-densities, the Poisson, p0, the summed loss and d/dmu over wide ranges, to 1e-13 relative."""
+    reference, other = reference_backend, other_backend
     rng = np.random.default_rng(12)
     n = 200_000
     x = np.floor(np.exp(rng.uniform(0.0, np.log(1e6), n))) - 1.0
@@ -362,13 +393,13 @@ def test_c_equals_numpy_on_a_broad_sample(numpy_kernels, c_kernels):
         "mse": (x, mu), "mse_grad_mu": (x, mu),
     }
     for name, args in pairs.items():
-        np.testing.assert_allclose(getattr(c_kernels, name)(*args), getattr(numpy_kernels, name)(*args), rtol=1e-13,
+        np.testing.assert_allclose(getattr(other, name)(*args), getattr(reference, name)(*args), rtol=1e-13,
                                    err_msg=name)
-    np.testing.assert_allclose(c_kernels.nb_nll_fused(x, log_mu, log_theta)[0],
-                               numpy_kernels.nb_nll_fused(x, log_mu, log_theta)[0], rtol=1e-13, err_msg="fused nll")
+    np.testing.assert_allclose(other.nb_nll_fused(x, log_mu, log_theta)[0],
+                               reference.nb_nll_fused(x, log_mu, log_theta)[0], rtol=1e-13, err_msg="fused nll")
     rows = (x.reshape(-1, 500), mu.reshape(-1, 500), theta.reshape(-1, 500))
-    np.testing.assert_allclose(c_kernels.nb_nll_sum_genes(*rows), numpy_kernels.nb_nll_sum_genes(*rows), rtol=1e-13)
-    p_c, p_n = c_kernels.nb_p_zero(mu, theta), numpy_kernels.nb_p_zero(mu, theta)
-    with np.errstate(divide="ignore", invalid="ignore"):  # (p = 0: scale inf, inf * 0 in the bound, p_c == p_n)
-        scale = np.maximum(1.0, np.abs(np.log(p_n)))
-        assert np.all((p_c == p_n) | (np.abs(p_c - p_n) <= 1e-13 * scale * p_n)), "nb_p_zero"
+    np.testing.assert_allclose(other.nb_nll_sum_genes(*rows), reference.nb_nll_sum_genes(*rows), rtol=1e-13)
+    p_other, p_ref = other.nb_p_zero(mu, theta), reference.nb_p_zero(mu, theta)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (p = 0: scale inf, inf * 0 in the bound, p_other == p_ref)
+        scale = np.maximum(1.0, np.abs(np.log(p_ref)))
+        assert np.all((p_other == p_ref) | (np.abs(p_other - p_ref) <= 1e-13 * scale * p_ref)), "nb_p_zero"

@@ -9,10 +9,9 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-import scipy.special
 
-from derive import kernels
-from derive.backends import backend
+from derive.backends import backend, code_backends
+from derive.numerics.ir import REAL
 from derive.primitives import PRIMITIVES
 from derive.series import coefficients
 
@@ -75,56 +74,24 @@ def exact(primitive, args: list[np.ndarray]) -> list[mpmath.mpf]:
     return out
 
 
-def c_probe(names: list[tuple[str, int]]):
-    """The generated C file plus one exported wrapper per primitive (its function is static inline there)."""
-    import ctypes
-
-    from derive.backends.c.loader import compile_c_source
-
-    source = kernels.generated_text("c/nbkernels.c")
-    wrappers = []
-    for name, arity in names:
-        params = ", ".join(f"double a{i}" for i in range(arity))
-        call = ", ".join(f"a{i}" for i in range(arity))
-        wrappers.append(f"double nbk_probe_{name}({params}) {{ return nbk_{name}({call}); }}")
-    lib = compile_c_source(source + "\n" + "\n".join(wrappers) + "\n", "probe",
-                           kernels.generated_text("c/nbkernels.h"))
-    for name, arity in names:
-        function = getattr(lib, f"nbk_probe_{name}")
-        function.restype = ctypes.c_double
-        function.argtypes = [ctypes.c_double] * arity
-    return lib
-
-
 @pytest.fixture(scope="module")
 def probes():
-    lib = c_probe([(p.c_name, len(p.domain)) for p in CHECKED])
-
-    def c(primitive, args):
-        function = getattr(lib, f"nbk_probe_{primitive.c_name}")
-        return np.array([function(*(float(a[i]) for a in args)) for i in range(len(args[0]))])
-
-    def numpy(primitive, args):
-        module = kernels.load("numpy")
-        native = backend("numpy").natives.get(primitive.c_name)
-        function = eval(native, {"np": np, "_sc": scipy.special}) if native else getattr(module, f"_{primitive.c_name}")
-        with np.errstate(all="ignore"):
-            return np.asarray(function(*args), dtype=float)
-
-    return {"c": c, "numpy": numpy}
+    """Every backend's generated implementation of each checked primitive (derive/backends/<name>/probe.py)."""
+    signatures = [(p.c_name, [REAL] * len(p.domain), REAL) for p in CHECKED]
+    return {name: backend(name).probe(signatures) for name in code_backends()}
 
 
 def test_refinements_are_the_primitives_left_to_the_kernel_tests():
     assert {p.__name__ for p in IMPLEMENTED if p.parts} == {"ScoreTheta", "ScoreThetaAsymptotic", "GaussLogpdf"}
 
 
-@pytest.mark.parametrize("backend", ["numpy", "c"])
+@pytest.mark.parametrize("backend_name", code_backends())
 @pytest.mark.parametrize("primitive", CHECKED, ids=lambda p: p.__name__)
-def test_primitive_meets_its_error_bound(primitive, backend, probes):
+def test_primitive_meets_its_error_bound(primitive, backend_name, probes):
     assert primitive.domain and primitive.error_bound > 0, f"{primitive.__name__} declares no domain or bound"
     rng = np.random.default_rng(7)
     args = arguments(primitive, rng)
-    got = probes[backend](primitive, args)
+    got = probes[backend_name][primitive.c_name](*args)
     worst, at = 0.0, None
     for g, e, i in zip(got, exact(primitive, args), range(len(got)), strict=True):
         # (below the smallest normal number only an absolute error of that size is asked: the result may underflow)
@@ -133,7 +100,7 @@ def test_primitive_meets_its_error_bound(primitive, backend, probes):
         if err / EPS > worst:
             worst, at = err / EPS, ([float(a[i]) for a in args], float(g), float(e))
         assert err <= primitive.error_bound * EPS, (primitive.__name__, [float(a[i]) for a in args], float(g), e)
-    print(f"{primitive.__name__} {backend}: worst {worst:.2f} eps", at if worst else "")
+    print(f"{primitive.__name__} {backend_name}: worst {worst:.2f} eps", at if worst else "")
 
 
 def _inside(bounds: tuple[str, float, float], rng) -> float:

@@ -65,6 +65,9 @@ class Backend:
     definition_pattern: str = ""
     """A regular expression (one ``{}`` for the name) matching where the generated language defines a function:
     the tests find hand-written definitions of primitives with it."""
+    probe: Callable[..., dict[str, Callable]] | None = None
+    """Calls of its generated functions one by one, for tests: ``probe([(name, param types, result type)])`` ->
+    name -> a function of arrays (pairs as (hi, lo) of arrays) returning an array (or a pair)."""
     runtime_suffix: str = ""
     """File name ending of the runtime sources in ``folder / "runtime"`` (included verbatim, sorted by name)."""
 

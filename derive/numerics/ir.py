@@ -462,11 +462,16 @@ class D(F):
 
 
 def dd(name: str, *args: F | sp.Basic | float) -> D:
-    """A double-double function's value as a D: the arithmetic written once (derive/numerics/dd.py), else the
-    runtime's elementary functions."""
+    """A double-double function's value as a D: the arithmetic (derive/numerics/dd.py) or an elementary function
+    (derive/numerics/dd_functions.py, built per precision: the call names it, derive/numerics/collect.py prints it)."""
     from derive.numerics.dd import BY_NAME
+    from derive.numerics.dd_functions import ELEMENTARY
 
-    return D(call(BY_NAME[name], *args)) if name in BY_NAME else D(runtime(name, *args))
+    if name in BY_NAME:
+        return D(call(BY_NAME[name], *args))
+    if name in ELEMENTARY:
+        return D(Call(Name(name), Name(PAIR), *(_expr(a) for a in args)))
+    raise KeyError(f"no double-double function {name!r} (derive/numerics/dd.py, dd_functions.py)")
 
 
 class PairConstant(sp.Function):

@@ -8,6 +8,7 @@ from derive.backends.base import Backend, double_literal
 from derive.backends.c.numerics import print_library, print_numerics
 from derive.backends.c.plan import dense_plan
 from derive.backends.c.printer import c_code, estrin
+from derive.backends.c.probe import probe
 
 BACKEND = Backend(
     name="c",
@@ -21,5 +22,6 @@ BACKEND = Backend(
     numerics=print_numerics,
     library=print_library,
     definition_pattern=r"^static[^\n(]*\bnbk_{}\(",
+    probe=probe,
     runtime_suffix=".c",
 )

@@ -12,11 +12,13 @@ from collections.abc import Collection
 
 import sympy as sp
 
+from derive.backends.base import double_literal
 from derive.backends.c.printer import CKernelPrinter, estrin
-from derive.numerics.collect import generated_functions, polynomials
+from derive.numerics.collect import LOOKUP, WIDE_COEFFICIENTS, WIDE_SCALAR, generated_functions, polynomials, tables
 from derive.numerics.ir import PAIR, REAL, WIDE, WIDE_TABLES, Function, SumBelow, infix, nodes, type_of
 
 C_TYPES = {REAL: "double", PAIR: "nbk_dd", WIDE: "long double"}
+_double = double_literal("NAN")
 
 
 class CNumericsPrinter(CKernelPrinter):
@@ -43,7 +45,7 @@ class CNumericsPrinter(CKernelPrinter):
         return f"{polynomial_name(expr.table, *expr.bounds)}({self._print(expr.args[0])})"
 
     def _print_Lookup(self, expr: sp.Basic) -> str:
-        return f"NBK_{expr.table.upper()}[(int){self._print(expr.args[1])}]"
+        return f"NBK_{expr.table.upper()}[(int)({self._print(expr.args[1])})]"
 
     def _print_Call(self, expr: sp.Basic) -> str:
         return f"nbk_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
@@ -155,11 +157,28 @@ def c_polynomial(coef, table: str, start: int, stop: int) -> str:
     return f"{head}static inline double {name}(double w) {{\n    {estrin(list(values))}\n}}"
 
 
+def c_table(coef, name: str, kind: str) -> str | None:
+    """The declaration of a table the functions read (double coefficients are written into the polynomials)."""
+    values = getattr(coef, name)
+    if kind == WIDE_SCALAR:
+        return f"static const long double NBK_{name.upper()} = {values}L;"
+    if kind == LOOKUP:
+        rows = [", ".join(_double(v) for v in values[i:i + 4]) for i in range(0, len(values), 4)]
+        body = "".join(f"\n    {row}," for row in rows)
+        return f"static const double NBK_{name.upper()}[{len(values)}] = {{{body}\n}};"
+    if kind == WIDE_COEFFICIENTS:
+        return f"static const long double NBK_{name.upper()}[{len(values)}] = {{{', '.join(f'{v}L' for v in values)}}};"
+    return None
+
+
 def print_numerics(coef, natives: Collection[str]) -> str:
-    """Every generated function for C, polynomials first, each function after the ones it calls."""
+    """Every generated function for C, the tables and polynomials they read first, each function after the ones it
+    calls."""
     functions = generated_functions(coef, natives)
     printer = CNumericsPrinter()
-    parts = [c_polynomial(coef, *unit) for unit in polynomials(functions)]
+    declared = (c_table(coef, name, kind) for name, kind in tables(functions).items())
+    parts = ["/* Coefficients derived by SymPy (derive/series.py). */\n" + "\n".join(d for d in declared if d)]
+    parts += [c_polynomial(coef, *unit) for unit in polynomials(functions)]
     parts += [c_function(fn, printer) for fn in functions]
     return "\n\n".join(parts)
 

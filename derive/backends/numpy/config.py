@@ -7,6 +7,7 @@ from pathlib import Path
 from derive.backends.base import Backend, double_literal
 from derive.backends.numpy.numerics import print_library, print_numerics
 from derive.backends.numpy.printer import numpy_code
+from derive.backends.numpy.probe import probe
 
 BACKEND = Backend(
     name="numpy",
@@ -21,5 +22,6 @@ BACKEND = Backend(
     library=print_library,
     definition_pattern=r"^def _{}\(",
     natives={"exp": "np.exp", "log1p": "np.log1p", "digamma": "_sc.psi"},
+    probe=probe,
     runtime_suffix=".py",
 )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.backends.base import double_literal
 from derive.backends.numpy.inplace import statements
 from derive.backends.numpy.printer import NumpyKernelPrinter
-from derive.numerics.collect import generated_functions
+from derive.numerics.collect import WIDE_COEFFICIENTS, WIDE_SCALAR, generated_functions, tables
 from derive.numerics.ir import PAIR, REAL, RUNTIME, WIDE, Function, Runtime, infix, nodes, type_of
 
 _LIBRARY = {"exp": "np.exp", "log": "np.log", "log1p": "np.log1p", "lgamma": "_sc.gammaln", "fabs": "np.abs",
-            "ceil": "np.ceil"}
+            "ceil": "np.ceil", "rint": "np.rint"}
 _DTYPES = {REAL: "np.float64", WIDE: "np.longdouble"}
+_double = double_literal("np.nan")
 
 
 class NumpyNumericsPrinter(NumpyKernelPrinter):
@@ -45,7 +47,9 @@ class NumpyNumericsPrinter(NumpyKernelPrinter):
         return f"_polyval_w(_{expr.table.upper()}[{start}:{stop}], {self._print(expr.args[0])})"
 
     def _print_Lookup(self, expr: sp.Basic) -> str:
-        return f'np.take(_{expr.table.upper()}, {self._print(expr.args[1])}.astype(np.intp), mode="clip")'
+        index = self._print(expr.args[1])
+        index = index if isinstance(expr.args[1], sp.Symbol) else f"({index})"
+        return f'np.take(_{expr.table.upper()}, {index}.astype(np.intp), mode="clip")'
 
     def _print_Call(self, expr: sp.Basic) -> str:
         return f"_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
@@ -167,10 +171,26 @@ def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
     return "\n".join(lines)
 
 
+def numpy_table(coef, name: str, kind: str) -> str:
+    """The module-level array (or longdouble) of a table the functions read."""
+    values = getattr(coef, name)
+    if kind == WIDE_SCALAR:
+        return f'_{name.upper()} = np.longdouble("{values}")'
+    if kind == WIDE_COEFFICIENTS:
+        texts = ", ".join(f'"{v}"' for v in values)
+        return f"_{name.upper()} = np.array([{texts}], dtype=np.longdouble)"
+    rows = "".join("\n    " + " ".join(f"{_double(v)}," for v in values[i:i + 4]) for i in range(0, len(values), 4))
+    return f"_{name.upper()} = np.array([{rows}\n])"
+
+
 def print_numerics(coef, natives: dict[str, str]) -> str:
-    """Every generated function for numpy (callee first, though Python resolves names at call time)."""
+    """Every generated function for numpy (callee first, though Python resolves names at call time), after the tables
+    they read."""
     printer = NumpyNumericsPrinter(natives)
-    return "\n\n\n".join(numpy_function(fn, printer) for fn in generated_functions(coef, natives))
+    functions = generated_functions(coef, natives)
+    declared = "\n".join(numpy_table(coef, name, kind) for name, kind in tables(functions).items())
+    return "\n\n\n".join(["# Coefficients derived by SymPy (derive/series.py).\n" + declared,
+                           *(numpy_function(fn, printer) for fn in functions)])
 
 
 def print_library() -> str:

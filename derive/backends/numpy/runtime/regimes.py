@@ -141,3 +141,8 @@ def _accumulate_pair(n, lo, bound, term, add, *arrays):
     out = (np.zeros(np.shape(n)), np.zeros(np.shape(n)))
     out[0].reshape(-1)[chosen], out[1].reshape(-1)[chosen] = hi, lo_part
     return out
+
+
+def _pick(mask, a, b):
+    """Double-double a where mask holds, else b."""
+    return np.where(mask, a[0], b[0]), np.where(mask, a[1], b[1])
