@@ -37,16 +37,16 @@ def test_select_gives_each_element_its_first_regime(select, dense_share):
     rng = np.random.default_rng(1)
     t = np.where(rng.random(1000) < dense_share, rng.uniform(-0.5, 0.5, 1000), rng.uniform(2.0, 5.0, 1000))
     t[::97] = -7.0
-    regimes = ((lambda: t == -7.0, lambda t: np.full(t.shape, -1.0), False),
-               (lambda: np.abs(t) < 1.0, lambda t: 10.0 + t, True))
-    got = select._select((t,), regimes, lambda t: 100.0 + t, False)
-    expected = np.where(t == -7.0, -1.0, np.where(np.abs(t) < 1.0, 10.0 + t, 100.0 + t))
+    regimes = ((lambda t: t == -7.0, lambda t: np.full(t.shape, -1.0), False),
+               (lambda t: np.abs(t) < 1.0, lambda t: 10.0 + t, True),
+               (lambda t: t > 4.5, lambda t: 1000.0 + t, False))
+    got = select._select((t,), regimes, lambda t: 100.0 + t)
+    expected = np.where(t == -7.0, -1.0, np.where(np.abs(t) < 1.0, 10.0 + t, np.where(t > 4.5, 1000.0 + t, 100.0 + t)))
     np.testing.assert_array_equal(got, expected)
 
 
 def test_select_on_a_scalar_and_a_grid(select):
-    assert select._select((np.asarray(0.5),), ((lambda: np.asarray(0.5) > 0, lambda t: 2 * t, False),),
-                          lambda t: -t, False) == 1.0
+    assert select._select((np.asarray(0.5),), ((lambda t: t > 0, lambda t: 2 * t, False),), lambda t: -t) == 1.0
     grid = np.arange(12.0).reshape(3, 4)
-    got = select._select((grid,), ((lambda: grid % 2 == 0, lambda g: g / 2, False),), lambda g: -g, False)
+    got = select._select((grid,), ((lambda g: g % 2 == 0, lambda g: g / 2, False),), lambda g: -g)
     np.testing.assert_array_equal(got, np.where(grid % 2 == 0, grid / 2, -grid))

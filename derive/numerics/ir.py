@@ -192,8 +192,7 @@ class Function:
     regimes: tuple[Regime, ...] = ()
     lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
     doc: str = ""
-    #: The regime that the default is (for the numpy hint, as Regime.dense), and what it is called there.
-    default_dense: bool = False
+    #: What the default is called (numpy names its regimes' forms).
     default_name: str = "otherwise"
     #: Lets computed only where the default applies.
     default_lets: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
@@ -224,7 +223,7 @@ def regime(condition: sp.Basic, value: F | sp.Basic, lets: dict | None = None, d
 
 def function(name: str, params: str, default: Callable[..., F], doc: str = "", *,
              regimes: Callable[..., list[Regime]] | None = None, lets: Callable[..., dict] | None = None,
-             default_dense: bool = False, default_name: str = "otherwise",
+             default_name: str = "otherwise",
              helpers: tuple[Function, ...] = (), default_lets: dict | None = None,
              types: dict[str, str] | None = None, result: str = REAL, cold: bool = False) -> Function:
     """A Function from builders that take the parameters (then the lets) as ordered values:
@@ -235,7 +234,7 @@ def function(name: str, params: str, default: Callable[..., F], doc: str = "", *
     let_values = [F(s) for s, _ in let_items]
     return Function(name, tuple(symbols), _expr(default(*ordered, *let_values)),
                     tuple(regimes(*ordered, *let_values)) if regimes else (), let_items, doc,
-                    default_dense, default_name,
+                    default_name,
                     tuple((_expr(k), _expr(v)) for k, v in (default_lets or {}).items()), helpers,
                     tuple((types or {}).get(str(s), REAL) for s in symbols), result, cold)
 

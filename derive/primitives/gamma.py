@@ -69,7 +69,7 @@ class StirlerrCount(PrimitiveBase):
         return function("stirlerr_count", "n", lambda n: apply(Stirlerr, n),
                         "The table below TABLE_SIZE (no lgamma), Stirlerr beyond.",
                         regimes=lambda n: [regime(n < float(coef.table_size), lookup("stirlerr_int", n),
-                                                  name="table")], default_name="beyond")
+                                                  dense=True, name="table")], default_name="beyond")
 
 
 class LogRising1p(PrimitiveBase):
@@ -122,11 +122,11 @@ class LogPowRising(PrimitiveBase):
             "lpowrising", "n m z", lambda n, m, z: n * libm("log", m) + apply(LogRising1p, n, z),
             "The log of one product where it cannot overflow (a count below SMALL_COUNT, 1/bound < m < bound, z >= "
             "SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.",
-            regimes=lambda n, m, z: [
-                regime(n.eq(0.0), 0.0, name="empty"),
-                regime((n < float(coef.small_count)) & (m > 1.0 / coef.rising_power_bound)
+            regimes=lambda n, m, z: [  # (the product first: the kernels call it where it holds everywhere)
+                regime((n >= 1.0) & (n < float(coef.small_count)) & (m > 1.0 / coef.rising_power_bound)
                        & (m < coef.rising_power_bound) & (z >= coef.small_form_min_theta),
-                       libm("log", runtime("rising_power", n, m, z)), name="product")],
+                       libm("log", runtime("rising_power", n, m, z)), dense=True, name="product"),
+                regime(n.eq(0.0), 0.0, name="empty")],
             default_name="log_sum")
 
 
@@ -146,5 +146,5 @@ class Lfact(PrimitiveBase):
     @classmethod
     def implementation(cls, coef: Coefficients) -> Function:
         return function("lfact", "n", lambda n: libm("lgamma", n + 1.0), "log(n!): the table, log Gamma beyond.",
-                        regimes=lambda n: [regime(n < float(coef.table_size), lookup("lfact", n), name="table")],
-                        default_name="beyond")
+                        regimes=lambda n: [regime(n < float(coef.table_size), lookup("lfact", n), dense=True,
+                                                  name="table")], default_name="beyond")

@@ -63,7 +63,7 @@ class Dev1p(PrimitiveBase):
                       {v: t / (2.0 + t)}, dense=True, name="near")
         return function("dev1p", "t", lambda t: (1.0 + t) * apply(Log1p, t) - t,
                         "(1+t) log1p(t) - t >= 0, its limit 1 at t = -1 (0 * -inf in the direct form).",
-                        regimes=lambda t: [regime(t.eq(-1.0), 1.0, name="minus_one"), near], default_name="far")
+                        regimes=lambda t: [near, regime(t.eq(-1.0), 1.0, name="minus_one")], default_name="far")
 
 
 class Log1pmx4(PrimitiveBase):

@@ -897,11 +897,11 @@ static inline double nbk_log1pmx(double t) {
 
 /* (1+t) log1p(t) - t >= 0, its limit 1 at t = -1 (0 * -inf in the direct form). */
 static inline double nbk_dev1p(double t) {
-    if (t == -1.0) return 1.0;
     if (fabs(t) < 0.25) {
         const double v = t / (2.0 + t);
         return t * v + 2.0 * (1.0 + t) * v * nbk_atanh_tail(v * v);
     }
+    if (t == -1.0) return 1.0;
     return (1.0 + t) * nbk_log1p(t) - t;
 }
 
@@ -941,8 +941,8 @@ static inline double nbk_lrising1p(double n, double z) {
  * SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond.
  */
 static inline double nbk_lpowrising(double n, double m, double z) {
+    if ((n >= 1.0) && (z >= 0.1) && (m > 1e-15) && (m < 1000000000000000.0) && (n < 16.0)) return log(nbk_rising_power(n, m, z));
     if (n == 0.0) return 0.0;
-    if ((z >= 0.1) && (m > 1e-15) && (m < 1000000000000000.0) && (n < 16.0)) return log(nbk_rising_power(n, m, z));
     return n * log(m) + nbk_lrising1p(n, z);
 }
 

@@ -9,6 +9,8 @@ negative or not integers have log-probability -inf; theta = +inf is the Poisson 
 Needs only numpy and scipy.special.
 """
 
+import math
+
 import numpy as np
 import scipy.special as _sc
 
@@ -143,41 +145,37 @@ def _polyval_w(coefficients, w):
     return acc
 
 
-def _select(args, regimes, otherwise, otherwise_dense, kind="real"):
+def _select(args, regimes, otherwise, kind="real"):
     """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
-    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
-    evaluated only while elements are left; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo)
-    tuple; arguments may be pairs too).
+    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions and forms are functions of the
+    arguments; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo) tuple; arguments may be pairs
+    too).
 
-    A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
-    dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
-    gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
+    A regime that holds nowhere costs its condition; one that holds everywhere runs on the whole arrays. Otherwise
+    the later regimes see only the elements left (gathered once), so that their conditions do not cost a pass over
+    every element; and a dense common case (``dense``: three quarters of the elements or more) runs on the whole
+    arrays, with no gather or scatter, what it gives on the others (even inf or NaN) overwritten (callers run under
     np.errstate(all="ignore")).
     """
     shape = np.shape(args[0])
-    size = int(np.prod(shape, dtype=np.int64))
-    out, free, left = None, None, size
-    for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
-        mask = free if condition is None else condition() if free is None else condition() & free
-        if mask is None:  # (the default, nothing taken before it)
-            return _own(form(*args), args, shape, kind)
+    size = math.prod(shape)
+    for i, (condition, form, dense) in enumerate(regimes):
+        mask = condition(*args)
         taken = np.count_nonzero(mask)
         if not taken:
             continue
-        if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
+        if taken == size:
+            return _own(form(*args), args, shape, kind)
+        if dense and 4 * taken >= 3 * size:
             out = _own(form(*args), args, shape, kind)
-            if taken == size:
-                return out
         else:
-            if out is None:
-                out = _empty(shape, kind)
+            out = _empty(shape, kind)
             where = _idx(mask)
             _put(out, where, form(*(_take(a, where) for a in args)))
-        left -= taken
-        if not left:
-            break
-        free = ~mask if free is None else free & ~mask
-    return out
+        rest = _idx(~mask)
+        _put(out, rest, _select(tuple(_take(a, rest) for a in args), regimes[i + 1:], otherwise, kind))
+        return out
+    return _own(otherwise(*args), args, shape, kind)
 
 
 _DTYPES = {"real": np.float64, "wide": np.longdouble}
@@ -208,7 +206,7 @@ def _own(value, args, shape, kind):
     if kind == "pair":
         return tuple(_own(part, args, shape, "real") for part in value)
     dtype = _DTYPES[kind]
-    if (isinstance(value, np.ndarray) and value.shape == shape and value.dtype == dtype
+    if (type(value) is np.ndarray and value.shape == shape and value.dtype == dtype
             and not any(value is a for a in args)):
         return value
     return np.array(np.broadcast_to(value, shape), dtype=dtype)
@@ -917,27 +915,27 @@ def _log1pmx(t):
         _t3_1 = np.log1p(t) - t
         return _t3_1
 
-    return _select((t,), ((lambda: np.abs(t) < 0.25, near, True),), far, False)
+    return _select((t,), ((lambda t: np.abs(t) < 0.25, near, True),), far)
 
 
 def _dev1p(t):
     """(1+t) log1p(t) - t >= 0, its limit 1 at t = -1 (0 * -inf in the direct form)."""
     t = np.asarray(t, dtype=np.float64)
 
+    def near(t):
+        _t4_1 = 2.0 + t
+        np.divide(t, _t4_1, out=_t4_1)
+        v = _t4_1
+        _t5_1 = t * v
+        _t5_2 = 1.0 + t
+        np.multiply(2.0, _t5_2, out=_t5_2)
+        np.multiply(_t5_2, v, out=_t5_2)
+        np.multiply(_t5_2, _atanh_tail(v * v), out=_t5_2)
+        np.add(_t5_1, _t5_2, out=_t5_1)
+        return _t5_1
+
     def minus_one(t):
         return 1.0
-
-    def near(t):
-        _t5_1 = 2.0 + t
-        np.divide(t, _t5_1, out=_t5_1)
-        v = _t5_1
-        _t6_1 = t * v
-        _t6_2 = 1.0 + t
-        np.multiply(2.0, _t6_2, out=_t6_2)
-        np.multiply(_t6_2, v, out=_t6_2)
-        np.multiply(_t6_2, _atanh_tail(v * v), out=_t6_2)
-        np.add(_t6_1, _t6_2, out=_t6_1)
-        return _t6_1
 
     def far(t):
         _t7_1 = 1.0 + t
@@ -945,7 +943,7 @@ def _dev1p(t):
         np.subtract(_t7_1, t, out=_t7_1)
         return _t7_1
 
-    return _select((t,), ((lambda: t == -1.0, minus_one, False), (lambda: np.abs(t) < 0.25, near, True),), far, False)
+    return _select((t,), ((lambda t: np.abs(t) < 0.25, near, True), (lambda t: t == -1.0, minus_one, False),), far)
 
 
 def _stirlerr(z):
@@ -968,7 +966,7 @@ def _stirlerr(z):
         np.subtract(_t10_1, 0.9189385332046728, out=_t10_1)
         return _t10_1
 
-    return _select((z,), ((lambda: z >= 10.0, series, False),), small, False)
+    return _select((z,), ((lambda z: z >= 10.0, series, False),), small)
 
 
 def _stirlerr_count(n):
@@ -981,7 +979,7 @@ def _stirlerr_count(n):
     def beyond(n):
         return _stirlerr(n)
 
-    return _select((n,), ((lambda: n < 1024.0, table, False),), beyond, False)
+    return _select((n,), ((lambda n: n < 1024.0, table, True),), beyond)
 
 
 def _lrising1p(n, z):
@@ -999,25 +997,25 @@ def _lrising1p(n, z):
         np.subtract(_t15_1, _t15_2, out=_t15_1)
         return _t15_1
 
-    return _select((n, z,), ((lambda: n < 16.0, small, False),), large, False)
+    return _select((n, z,), ((lambda n, z: n < 16.0, small, False),), large)
 
 
 def _lpowrising(n, m, z, columns=None):
     """The log of one product where it cannot overflow (a count below SMALL_COUNT, 1/bound < m < bound, z >= SMALL_FORM_MIN_THETA: at most 16 factors of size m (1 + 15/z) <= 151 m), n log(m) + LogRising1p beyond."""
     n, m, z = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(m, dtype=np.float64), np.asarray(z, dtype=np.float64))
 
-    def empty(n, m, z):
-        return 0.0
-
     def product(n, m, z):
         return np.log(_rising_power(n, m, z, columns))
+
+    def empty(n, m, z):
+        return 0.0
 
     def log_sum(n, m, z):
         _t18_1 = n * np.log(m)
         np.add(_t18_1, _lrising1p(n, z), out=_t18_1)
         return _t18_1
 
-    return _select((n, m, z,), ((lambda: n == 0.0, empty, False), (lambda: (z >= 0.1) & (m > 1e-15) & (m < 1000000000000000.0) & (n < 16.0), product, False),), log_sum, False)
+    return _select((n, m, z,), ((lambda n, m, z: (n >= 1.0) & (z >= 0.1) & (m > 1e-15) & (m < 1000000000000000.0) & (n < 16.0), product, True), (lambda n, m, z: n == 0.0, empty, False),), log_sum)
 
 
 def _lfact(n):
@@ -1030,7 +1028,7 @@ def _lfact(n):
     def beyond(n):
         return _sc.gammaln(n + 1.0)
 
-    return _select((n,), ((lambda: n < 1024.0, table, False),), beyond, False)
+    return _select((n,), ((lambda n: n < 1024.0, table, True),), beyond)
 
 
 def _psilog(z):
@@ -1058,7 +1056,7 @@ def _psilog(z):
         np.add(_t26_1, np.log1p((shifted - z) / z), out=_t26_1)
         return _t26_1
 
-    return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False)
+    return _select((z,), ((lambda z: z >= 10.0, series, False),), recurrence)
 
 
 def _asymptotic_psi_tail_diff(n, z):
@@ -1091,7 +1089,7 @@ def _psilogdiff(n, z):
         _t29_1 = _psilog(n + z) - _psilog(z)
         return _t29_1
 
-    return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
+    return _select((n, z,), ((lambda n, z: n == 0.0, empty, False), (lambda n, z: z >= 10.0, asymptotic, False),), recurrence)
 
 
 def _rrecipdev(n, z, m):
@@ -1108,7 +1106,7 @@ def _rrecipdev(n, z, m):
     def small(n, z, m, zm):
         return _accumulate(n, 0, 16, lambda k, acc, m, z, zm: (m - k) / ((z + k) * zm), m, z, zm)
 
-    return _select((n, z, m, zm,), ((lambda: n >= 16.0, large, False),), small, False)
+    return _select((n, z, m, zm,), ((lambda n, z, m, zm: n >= 16.0, large, False),), small)
 
 
 def _gradthetalead_expanded(x, mu, theta):
@@ -1187,7 +1185,7 @@ def _gradthetalead(x, mu, theta):
         np.divide(_t35_1, _t35_3, out=_t35_1)
         return _t35_1
 
-    return _select((x, mu, theta,), ((lambda: theta > 1e+50, series, False), (lambda: theta > 140737488355328.0, expanded, False),), direct, False)
+    return _select((x, mu, theta,), ((lambda x, mu, theta: theta > 1e+50, series, False), (lambda x, mu, theta: theta > 140737488355328.0, expanded, False),), direct)
 
 
 def _log1pmx4(t):
@@ -1232,7 +1230,7 @@ def _log1pmx4(t):
         np.subtract(_t41_1, _t41_3, out=_t41_1)
         return _t41_1
 
-    return _select((t,), ((lambda: np.abs(t) < 0.5, near, False),), far, False)
+    return _select((t,), ((lambda t: np.abs(t) < 0.5, near, False),), far)
 
 
 def _psilogdiffr(n, z):
@@ -1253,7 +1251,7 @@ def _psilogdiffr(n, z):
         np.subtract(_psilogdiff(n, z), _t44_1, out=_t44_1)
         return _t44_1
 
-    return _select((n, z,), ((lambda: n == 0.0, empty, False), (lambda: z >= 10.0, asymptotic, False),), recurrence, False)
+    return _select((n, z,), ((lambda n, z: n == 0.0, empty, False), (lambda n, z: z >= 10.0, asymptotic, False),), recurrence)
 
 
 def _ld_log1pmx(t, one_plus_t):
@@ -1268,7 +1266,7 @@ def _ld_log1pmx(t, one_plus_t):
     def far(t, one_plus_t):
         return np.log(one_plus_t) - t
 
-    return _select((t, one_plus_t,), ((lambda: np.abs(t) < 0.25, near, False),), far, False, "wide")
+    return _select((t, one_plus_t,), ((lambda t, one_plus_t: np.abs(t) < 0.25, near, False),), far, "wide")
 
 
 def _ld_psilog(z):
@@ -1285,7 +1283,7 @@ def _ld_psilog(z):
         w = 1.0 / (shifted * shifted)
         return -0.5 / shifted - _polyval_w(_LD_DIGAMMA[0:15], w) + _accumulate(steps, 0, 16, lambda k, acc, z: -1.0 / (z + k), z) + np.log1p((shifted - z) / z)
 
-    return _select((z,), ((lambda: z >= 10.0, series, False),), recurrence, False, "wide")
+    return _select((z,), ((lambda z: z >= 10.0, series, False),), recurrence, "wide")
 
 
 def _scoretheta_ld(x, mu, theta):
@@ -1299,7 +1297,7 @@ def _scoretheta_ld(x, mu, theta):
     def large(x, mu, theta, b):
         return _ld_psilog(np.asarray(x, dtype=np.longdouble) + theta) - _ld_psilog(np.asarray(theta, dtype=np.longdouble)) + _ld_log1pmx((np.asarray(x, dtype=np.longdouble) - mu) / b, (np.asarray(x, dtype=np.longdouble) + theta) / b)
 
-    return _select((x, mu, theta, b,), ((lambda: x < 16.0, small, False),), large, False, "wide")
+    return _select((x, mu, theta, b,), ((lambda x, mu, theta, b: x < 16.0, small, False),), large, "wide")
 
 
 def _dd_atanh_tail(w):
@@ -1345,7 +1343,7 @@ def _scoretheta_small_dd(x, mu, theta):
     def far(x, mu, theta, b, total, t):
         return _dd_sub(_dd_add(total, _dd_log(_dd_div(_dd_of(theta), b))), t)
 
-    return _select((x, mu, theta, b, total, t,), ((lambda: np.abs(t[0]) < 0.25, near, False),), far, False, "pair")
+    return _select((x, mu, theta, b, total, t,), ((lambda x, mu, theta, b, total, t: np.abs(t[0]) < 0.25, near, False),), far, "pair")
 
 
 def _dd_psir_divided(p, q):
@@ -1425,7 +1423,7 @@ def _scoretheta_split_dd(x, mu, theta):
     def far(x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part):
         return _dd_sub(_dd_add(psi_part, _dd_log(_dd_div(a, b))), s)
 
-    return _select((x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part,), ((lambda: np.abs(s[0]) < 0.25, near, False),), far, False, "pair")
+    return _select((x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part,), ((lambda x, mu, theta, a, b, theta_a, lead, p, q, spread, remainder, s, psi_part: np.abs(s[0]) < 0.25, near, False),), far, "pair")
 
 
 def _dd_psilog_series(z):
@@ -1460,7 +1458,7 @@ def _scoretheta_shifted_dd(x, mu, theta):
     def far(x, mu, theta, b, steps, shifted, recurrence, xt, s, total):
         return _dd_sub(_dd_add(total, _dd_log(_dd_div(_dd_mul(xt, _dd_of(theta)), _dd_mul(b, shifted)))), s)
 
-    return _select((x, mu, theta, b, steps, shifted, recurrence, xt, s, total,), ((lambda: np.abs(s[0]) < 0.25, near, False),), far, False, "pair")
+    return _select((x, mu, theta, b, steps, shifted, recurrence, xt, s, total,), ((lambda x, mu, theta, b, steps, shifted, recurrence, xt, s, total: np.abs(s[0]) < 0.25, near, False),), far, "pair")
 
 
 def _scoretheta_dd(x, mu, theta):
@@ -1476,7 +1474,7 @@ def _scoretheta_dd(x, mu, theta):
     def shifted(x, mu, theta):
         return _scoretheta_shifted_dd(x, mu, theta)
 
-    return _select((x, mu, theta,), ((lambda: x < 16.0, small, False), (lambda: theta >= 16.0, split, False),), shifted, False, "pair")
+    return _select((x, mu, theta,), ((lambda x, mu, theta: x < 16.0, small, False), (lambda x, mu, theta: theta >= 16.0, split, False),), shifted, "pair")
 
 
 def _scoretheta_refined(r, scale, below, x, mu, theta):
@@ -1491,7 +1489,7 @@ def _scoretheta_refined(r, scale, below, x, mu, theta):
         refined = _dd_value(_scoretheta_dd(x, mu, theta))
         return np.where(np.isfinite(refined), refined, r)
 
-    return _select((r, scale, below, x, mu, theta, ld,), ((lambda: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= below * 0.00048828125 * scale), long_double, False),), double_double, False)
+    return _select((r, scale, below, x, mu, theta, ld,), ((lambda r, scale, below, x, mu, theta, ld: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= below * 0.00048828125 * scale), long_double, False),), double_double)
 
 
 def _scoretheta(a, b, x, mu, theta):
@@ -1507,7 +1505,7 @@ def _scoretheta(a, b, x, mu, theta):
     def cancelling(a, b, x, mu, theta, r, scale, below):
         return _scoretheta_refined(r, scale, below, x, mu, theta)
 
-    return _select((a, b, x, mu, theta, r, scale, below,), ((lambda: ~(np.abs(r) < below * scale), plain, True),), cancelling, False)
+    return _select((a, b, x, mu, theta, r, scale, below,), ((lambda a, b, x, mu, theta, r, scale, below: ~(np.abs(r) < below * scale), plain, True),), cancelling)
 
 
 def _scorethetaasym_refined(r, x, mu, theta):
@@ -1528,7 +1526,7 @@ def _scorethetaasym(a, b, c, x, mu, theta):
     def cancelling(a, b, c, x, mu, theta, r, scale):
         return _scorethetaasym_refined(r, x, mu, theta)
 
-    return _select((a, b, c, x, mu, theta, r, scale,), ((lambda: ~(np.abs(r) < 0.015625 * scale), plain, True),), cancelling, False)
+    return _select((a, b, c, x, mu, theta, r, scale,), ((lambda a, b, c, x, mu, theta, r, scale: ~(np.abs(r) < 0.015625 * scale), plain, True),), cancelling)
 
 
 def _gausslogpdf_refined(r, scale, x, mu, sigma2):
@@ -1548,7 +1546,7 @@ def _gausslogpdf_refined(r, scale, x, mu, sigma2):
         refined = _dd_value(out)
         return np.where(np.isfinite(refined), refined, r)
 
-    return _select((r, scale, x, mu, sigma2, d_ld, ld,), ((lambda: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= 1.52587890625e-05 * scale), long_double, False),), double_double, False)
+    return _select((r, scale, x, mu, sigma2, d_ld, ld,), ((lambda r, scale, x, mu, sigma2, d_ld, ld: (_LONG_DOUBLE_STAGE) & (np.isfinite(np.asarray(ld, dtype=np.float64))) & (np.abs(ld) >= 1.52587890625e-05 * scale), long_double, False),), double_double)
 
 
 def _gausslogpdf(a, b, x, mu, sigma2):
@@ -1563,7 +1561,7 @@ def _gausslogpdf(a, b, x, mu, sigma2):
     def cancelling(a, b, x, mu, sigma2, r, scale):
         return _gausslogpdf_refined(r, scale, x, mu, sigma2)
 
-    return _select((a, b, x, mu, sigma2, r, scale,), ((lambda: ~(np.abs(r) < 0.03125 * scale), plain, True),), cancelling, False)
+    return _select((a, b, x, mu, sigma2, r, scale,), ((lambda a, b, x, mu, sigma2, r, scale: ~(np.abs(r) < 0.03125 * scale), plain, True),), cancelling)
 
 
 def _log1pdiv(a, b):
@@ -1578,7 +1576,7 @@ def _log1pdiv(a, b):
     def quotient(a, b, q):
         return np.log1p(q)
 
-    return _select((a, b, q,), ((lambda: (q == np.inf), overflow, False),), quotient, False)
+    return _select((a, b, q,), ((lambda a, b, q: (q == np.inf), overflow, False),), quotient)
 
 
 def _softplus(z):
@@ -1592,7 +1590,7 @@ def _softplus(z):
     def negative(z):
         return np.log1p(np.exp(z))
 
-    return _select((z,), ((lambda: z > 0.0, positive, False),), negative, False)
+    return _select((z,), ((lambda z: z > 0.0, positive, False),), negative)
 
 
 def _notcount(x):

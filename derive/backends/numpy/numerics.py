@@ -163,11 +163,11 @@ def numpy_function(fn: Function, printer: NumpyNumericsPrinter) -> str:
     for k, regime in enumerate(fn.regimes):
         name = regime.name or f"regime_{k}"
         lines += _form(name, every, regime.lets, regime.value, printer)
-        choices.append(f"(lambda: {p(regime.condition)}, {name}, {regime.dense})")
+        choices.append(f"(lambda {every}: {p(regime.condition)}, {name}, {regime.dense})")
     lines += _form(fn.default_name, every, fn.default_lets, fn.default, printer)
     kind = "" if fn.result == REAL else f', "{fn.result}"'
     chosen = f"({', '.join(choices)},)"
-    lines.append(f"    return _select(({every},), {chosen}, {fn.default_name}, {fn.default_dense}{kind})")
+    lines.append(f"    return _select(({every},), {chosen}, {fn.default_name}{kind})")
     return "\n".join(lines)
 
 

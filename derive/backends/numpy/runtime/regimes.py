@@ -5,6 +5,8 @@ Included verbatim, from the marker on, into generated/python/nbkernels.py (which
 derive/series.py); importable on its own for its tests.
 """
 
+import math
+
 import numpy as np
 
 _SMALL_COUNT = 16  # (the generated module's own value replaces it)
@@ -24,41 +26,37 @@ def _polyval_w(coefficients, w):
     return acc
 
 
-def _select(args, regimes, otherwise, otherwise_dense, kind="real"):
+def _select(args, regimes, otherwise, kind="real"):
     """Each (condition, form, dense) of ``regimes`` on the elements where it holds and no earlier one did, then
-    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions are functions of no argument,
-    evaluated only while elements are left; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo)
-    tuple; arguments may be pairs too).
+    ``otherwise`` on the rest: a generated function's regimes, elementwise. Conditions and forms are functions of the
+    arguments; ``kind`` is the forms' value type ("real", "wide" or "pair": a (hi, lo) tuple; arguments may be pairs
+    too).
 
-    A form runs on the whole arrays, with no gather or scatter, where it holds everywhere left, or where it is the
-    dense common case (``dense``, three quarters of the elements or more) and nothing was taken before it: what it
-    gives on the elements of later regimes (even inf or NaN) is overwritten (callers run under
+    A regime that holds nowhere costs its condition; one that holds everywhere runs on the whole arrays. Otherwise
+    the later regimes see only the elements left (gathered once), so that their conditions do not cost a pass over
+    every element; and a dense common case (``dense``: three quarters of the elements or more) runs on the whole
+    arrays, with no gather or scatter, what it gives on the others (even inf or NaN) overwritten (callers run under
     np.errstate(all="ignore")).
     """
     shape = np.shape(args[0])
-    size = int(np.prod(shape, dtype=np.int64))
-    out, free, left = None, None, size
-    for condition, form, dense in (*regimes, (None, otherwise, otherwise_dense)):
-        mask = free if condition is None else condition() if free is None else condition() & free
-        if mask is None:  # (the default, nothing taken before it)
-            return _own(form(*args), args, shape, kind)
+    size = math.prod(shape)
+    for i, (condition, form, dense) in enumerate(regimes):
+        mask = condition(*args)
         taken = np.count_nonzero(mask)
         if not taken:
             continue
-        if free is None and (taken == size or (dense and 4 * taken >= 3 * size)):
+        if taken == size:
+            return _own(form(*args), args, shape, kind)
+        if dense and 4 * taken >= 3 * size:
             out = _own(form(*args), args, shape, kind)
-            if taken == size:
-                return out
         else:
-            if out is None:
-                out = _empty(shape, kind)
+            out = _empty(shape, kind)
             where = _idx(mask)
             _put(out, where, form(*(_take(a, where) for a in args)))
-        left -= taken
-        if not left:
-            break
-        free = ~mask if free is None else free & ~mask
-    return out
+        rest = _idx(~mask)
+        _put(out, rest, _select(tuple(_take(a, rest) for a in args), regimes[i + 1:], otherwise, kind))
+        return out
+    return _own(otherwise(*args), args, shape, kind)
 
 
 _DTYPES = {"real": np.float64, "wide": np.longdouble}
@@ -89,7 +87,7 @@ def _own(value, args, shape, kind):
     if kind == "pair":
         return tuple(_own(part, args, shape, "real") for part in value)
     dtype = _DTYPES[kind]
-    if (isinstance(value, np.ndarray) and value.shape == shape and value.dtype == dtype
+    if (type(value) is np.ndarray and value.shape == shape and value.dtype == dtype
             and not any(value is a for a in args)):
         return value
     return np.array(np.broadcast_to(value, shape), dtype=dtype)
