@@ -150,6 +150,14 @@ def backend_names() -> tuple[str, ...]:
     return generated.backends()
 
 
+def core_backend_names() -> tuple[str, ...]:
+    """The backends that need no optional framework: the docs' table measures these, so that it is the same on every
+    machine (``derive accuracy`` measures the others where their framework is installed)."""
+    from derive.backends import backend
+
+    return tuple(name for name in backend_names() if not backend(name).requires)
+
+
 #: The alternatives to our nb_logpmf, in table order (all compared with the oracle's NB log-PMF).
 COMPARATORS: dict[str, str] = {
     "scipy": "scipy.stats.nbinom.logpmf(x, n=theta, p=theta/(theta+mu))",
@@ -239,11 +247,13 @@ def load_backends(names: tuple[str, ...] | None = None) -> tuple[dict[str, Any],
     """Load ``derive.kernels`` backends (default: all): ({name: kernels}, {name: why it could not be loaded})."""
     loaded: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    from derive import kernels
+
     for name in backend_names() if names is None else names:
         try:
-            from derive import kernels
-
             loaded[name] = kernels.load(name)
+        except kernels.FrameworkMissing as error:
+            errors[name] = f"skipped, {error}"
         except Exception as error:  # reported, not raised: the comparators are still worth showing
             errors[name] = f"{type(error).__name__}: {error}"
     return loaded, errors

@@ -206,6 +206,10 @@ class Contender:
     logpmf: Callable[[Any, DataSet], Any] | None = None
     reduced: bool = False
     group: str = "main"
+    #: Whether tracemalloc sees its buffers (numpy's and C's; not torch's, whose peak is then not reported).
+    traced: bool = True
+    #: What the targets call it ("scipy", "c1", ...), if they use it.
+    role: str = ""
 
 
 @dataclasses.dataclass
@@ -385,6 +389,43 @@ def _floor(function: str) -> Callable[[DataSet], Prepared]:
     return prepare
 
 
+def _torch_loss(formula: str, dtype: str) -> Callable[[DataSet], Prepared]:
+    """The log-PMF and the gradients of the summed NLL w.r.t. mu and theta (one backward) in torch, on the CPU:
+    ``formula`` "ours" (the torch backend: its derived gradient kernels) or "scvi" (scvi-tools' formula, autograd)."""
+
+    def prepare(data: DataSet) -> Prepared:
+        try:
+            import torch
+        except ImportError as exc:
+            raise KernelsUnavailable("torch is not installed (pip install 'nbderive[torch]')") from exc
+        kind = getattr(torch, dtype)
+        x, mu0, theta0 = (torch.as_tensor(a, dtype=kind) for a in (data.x, data.mu, data.theta))
+        logpmf = _backend("torch").nb_logpmf if formula == "ours" else _scvi_torch
+
+        def call() -> Any:
+            mu, theta = mu0.detach().requires_grad_(True), theta0.detach().requires_grad_(True)
+            value = logpmf(x, mu, theta)
+            torch.autograd.grad(-value.sum(), (mu, theta))
+            return value.detach()
+
+        return Prepared(call)
+
+    return prepare
+
+
+def _scvi_torch(x: Any, mu: Any, theta: Any, eps: float = SCVI_EPS) -> Any:
+    """scvi-tools' log_nb_positive, in torch (as _scvi's numpy copy)."""
+    import torch
+
+    log_theta_mu_eps = torch.log(theta + mu + eps)
+    return (theta * (torch.log(theta + eps) - log_theta_mu_eps) + x * (torch.log(mu + eps) - log_theta_mu_eps)
+            + torch.lgamma(x + theta) - torch.lgamma(theta) - torch.lgamma(x + 1))
+
+
+def _from_tensor(out: Any, data: DataSet) -> Any:
+    return out.double().numpy()
+
+
 def _identity(out: Any, data: DataSet) -> Any:
     return out
 
@@ -397,17 +438,26 @@ def contenders(default_threads: int | None) -> list[Contender]:
     """Everything measured, in table order. C rows set their thread count inside the timed call."""
     default = f"default: {default_threads} threads" if default_threads else "default threads"
     return [
-        Contender("scipy.stats.nbinom.logpmf", _scipy, _identity),
-        Contender("sympy lambdify (plain formula)", _lambdify, _identity),
-        Contender("scvi-tools formula (numpy)", _scvi, _identity),
-        Contender("ours: numpy nb_logpmf", _numpy_logpmf, _identity),
-        Contender(f"ours: C nb_logpmf ({default})", _c_kernel("nb_logpmf", default_threads), _identity),
-        Contender("ours: C nb_logpmf (1 thread)", _c_kernel("nb_logpmf", 1), _identity),
-        Contender("ours: C nb_logpmf (2 threads)", _c_kernel("nb_logpmf", 2), _identity),
-        Contender(f"ours: C nb_nll_fused ({default})", _c_kernel("nb_nll_fused", default_threads), _from_fused),
+        Contender("scipy.stats.nbinom.logpmf", _scipy, _identity, role="scipy"),
+        Contender("sympy lambdify (plain formula)", _lambdify, _identity, role="lambdify"),
+        Contender("scvi-tools formula (numpy)", _scvi, _identity, role="scvi"),
+        Contender("ours: numpy nb_logpmf", _numpy_logpmf, _identity, role="numpy"),
+        Contender(f"ours: C nb_logpmf ({default})", _c_kernel("nb_logpmf", default_threads), _identity, role="c"),
+        Contender("ours: C nb_logpmf (1 thread)", _c_kernel("nb_logpmf", 1), _identity, role="c1"),
+        Contender("ours: C nb_logpmf (2 threads)", _c_kernel("nb_logpmf", 2), _identity, role="c2"),
+        Contender(f"ours: C nb_nll_fused ({default})", _c_kernel("nb_nll_fused", default_threads), _from_fused,
+                  role="fused"),
         Contender(f"ours: C nb_nll_sum_genes ({default})", _c_kernel("nb_nll_sum_genes", default_threads),
-                  _identity, reduced=True),
-        Contender("floor: C log1p(mu/theta) (1 thread)", _floor("floor_log1p")),
+                  _identity, reduced=True, role="sum"),
+        Contender("ours: torch nb_logpmf + backward (float64)", _torch_loss("ours", "float64"), _from_tensor,
+                  traced=False),
+        Contender("scvi-tools formula (torch, autograd, float64)", _torch_loss("scvi", "float64"), _from_tensor,
+                  traced=False),
+        Contender("ours: torch nb_logpmf + backward (float32 in)", _torch_loss("ours", "float32"), _from_tensor,
+                  traced=False),
+        Contender("scvi-tools formula (torch, autograd, float32)", _torch_loss("scvi", "float32"), _from_tensor,
+                  traced=False),
+        Contender("floor: C log1p(mu/theta) (1 thread)", _floor("floor_log1p"), role="floor"),
         Contender("bare: C log1p(mu/theta), 2 threads (OpenMP)", _floor("floor_log1p_2threads"), group="parts"),
         Contender("bare: C copy mu -> out", _floor("part_copy"), group="parts"),
         Contender("bare: C log(mu)", _floor("part_log"), group="parts"),
@@ -510,7 +560,8 @@ def measure(datasets: Sequence[DataSet], entries: Sequence[Contender], repeats: 
                 with np.errstate(all="ignore"):
                     out = prepared.call()  # warm-up: first-call costs (compiling, thread pool start) are not timed
                     result.max_abs_diff, result.nonfinite = _agreement(contender, out, data, reference)
-                    result.peak_extra, result.new_output_bytes = _peak_extra(prepared)
+                    if contender.traced:
+                        result.peak_extra, result.new_output_bytes = _peak_extra(prepared)
             except Exception as exc:  # noqa: BLE001 - a contender that cannot run is a row, not a crash
                 result.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:100]
                 continue
@@ -777,8 +828,7 @@ def run(args: argparse.Namespace) -> int:
     except KernelsUnavailable:
         default_threads = None
     entries = contenders(default_threads)
-    names = dict(zip(["scipy", "lambdify", "scvi", "numpy", "c", "c1", "c2", "fused", "sum", "floor"],
-                     (c.name for c in entries), strict=False))
+    names = {c.role: c.name for c in entries if c.role}
     meter = CpuMeter()
     results = measure(datasets, entries, repeats, log)
     others = meter.others_cores()

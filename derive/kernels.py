@@ -19,11 +19,27 @@ class CompilerError(RuntimeError):
     """A backend's code cannot be built here (no compiler, or the compiler failed)."""
 
 
+class FrameworkMissing(ImportError):
+    """A backend's framework (an optional extra, e.g. torch) is not installed."""
+
+
 def backends() -> tuple[str, ...]:
     """The names of the code backends, in display order."""
     from derive.backends import code_backends
 
     return code_backends()
+
+
+def available() -> tuple[str, ...]:
+    """The code backends whose framework is installed (all but the optional ones missing here)."""
+    from derive.backends import backend
+
+    return tuple(name for name in backends() if backend(name).available())
+
+
+def missing() -> tuple[str, ...]:
+    """The code backends generated but not loadable here, their framework not installed."""
+    return tuple(name for name in backends() if name not in available())
 
 
 def cache_dir() -> Path:
@@ -42,6 +58,28 @@ def generated_text(relative: str) -> str:
     from derive.codegen import render_all
 
     return render_all()[relative]
+
+
+def import_generated(relative: str, name: str):
+    """The generated Python module ``relative`` (under generated/; outside a source checkout, its text rendered now
+    and cached by hash) imported as ``name``, registered in sys.modules (torch.compile looks modules up by name)."""
+    import hashlib
+    import importlib.util
+    import sys
+
+    path = GENERATED / relative
+    if not path.exists():
+        text = generated_text(relative)
+        key = hashlib.sha256(text.encode()).hexdigest()[:20]
+        path = cache_dir() / f"{relative.replace('/', '-').removesuffix('.py')}-{key}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import loaded
 
 from derive import accuracy, cli, oracle
-from derive.kernels import backends, load
+from derive.kernels import backends
 from derive.spec import kernel_specs
 
 SEED = 20240604
@@ -51,7 +52,7 @@ def exact(samples) -> dict[tuple[str, str], tuple[tuple[np.ndarray, ...], tuple[
 
 @pytest.fixture(scope="module", params=backends())
 def kernels(request):
-    return load(request.param)
+    return loaded(request.param)
 
 
 def test_the_registry_records_issue_4s_goals():

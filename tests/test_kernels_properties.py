@@ -17,6 +17,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import loaded
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -294,7 +295,7 @@ def assert_close_or_within_conditioning(value, reference, allowance: float, labe
 @pytest.fixture(scope="session", params=backends()[1:])
 def other_backend(request):
     """Each backend but the reference, in turn."""
-    return derive.kernels.load(request.param)
+    return loaded(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ a ``templates/`` folder: adding a language means adding a folder, nothing else.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,8 +69,15 @@ class Backend:
     probe: Callable[..., dict[str, Callable]] | None = None
     """Calls of its generated functions one by one, for tests: ``probe([(name, param types, result type)])`` ->
     name -> a function of arrays (pairs as (hi, lo) of arrays) returning an array (or a pair)."""
+    requires: str = ""
+    """The optional framework the generated code needs (its import name: torch), an extra of the package: where it is
+    not installed the backend is generated but not loaded, and reports and tests skip it, saying so."""
     runtime_suffix: str = ""
     """File name ending of the runtime sources in ``folder / "runtime"`` (included verbatim, sorted by name)."""
+
+    def available(self) -> bool:
+        """Whether what the generated code needs is installed."""
+        return not self.requires or importlib.util.find_spec(self.requires) is not None
 
     def runtime_source(self) -> str:
         """The backend's runtime (derive/backends/<name>/runtime/): plain source files, included verbatim."""

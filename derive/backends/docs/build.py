@@ -48,7 +48,7 @@ def accuracy_markdown() -> str:
     needed = ("sample_all", "load_backends", "measure", "markdown_table")
     if not all(hasattr(accuracy, name) for name in needed):
         return ""
-    backends, errors = accuracy.load_backends()
+    backends, errors = accuracy.load_backends(accuracy.core_backend_names())
     if errors:
         raise RuntimeError(f"derive docs: kernels unavailable for the accuracy table: {errors}")
     cells = accuracy.measure(accuracy.sample_all(ACCURACY_SEED, ACCURACY_CASES), backends)

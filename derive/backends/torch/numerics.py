@@ -1,0 +1,150 @@
+"""The primitives' implementations (derive/numerics) as PyTorch: one function each, every regime evaluated on every
+element and the first that holds chosen by the runtime's ``_select`` (``torch.where``).
+
+The numpy backend's printer is the base: the same Python for ordered nodes, pairs and calls, torch's functions for
+the library, tables as tuples of Python floats (they keep the tensors' dtype and device). torch has no long double:
+the long-double stage is off (its regimes are dropped, and what only they call is not printed), so the refinements
+go to double-double directly, as C's do where long double is double.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sympy as sp
+
+from derive.backends.base import double_literal
+from derive.backends.numpy.numerics import NumpyNumericsPrinter
+from derive.backends.torch.printer import TorchKernelPrinter
+from derive.numerics.collect import WIDE_COEFFICIENTS, WIDE_SCALAR, generated_functions, tables
+from derive.numerics.ir import PAIR, WIDE, Call, Function, LongDoubleStage, nodes, type_of
+
+_LIBRARY = {"exp": "torch.exp", "log": "torch.log", "log1p": "torch.log1p", "lgamma": "torch.lgamma",
+            "fabs": "torch.abs", "ceil": "torch.ceil", "rint": "torch.round"}
+_double = double_literal("math.nan")
+
+
+class TorchNumericsPrinter(NumpyNumericsPrinter, TorchKernelPrinter):
+    """numpy's numerics printer on torch's kernel printer (torch's names for what both print)."""
+
+    def _print_Libm(self, expr: sp.Basic) -> str:
+        return f"{_LIBRARY[expr.name]}({', '.join(self._print(a) for a in expr.args[1:])})"
+
+    def _print_Lookup(self, expr: sp.Basic) -> str:
+        return f"_lookup(_{expr.table.upper()}, {self._print(expr.args[1])})"
+
+    def _print_Runtime(self, expr: sp.Basic) -> str:
+        return f"_{expr.callee}({', '.join(self._print(a) for a in expr.arguments)})"
+
+    def _print_Select(self, expr: sp.Basic) -> str:
+        condition, a, b = (self._print(arg) for arg in expr.args)
+        return f"{'_pick' if type_of(expr, self.types) == PAIR else 'torch.where'}({condition}, {a}, {b})"
+
+    def _print_IsFinite(self, expr: sp.Basic) -> str:
+        return f"torch.isfinite({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr: sp.Basic) -> str:
+        """Python's abs: an argument may be a constant, not a tensor."""
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_IsInf(self, expr: sp.Basic) -> str:
+        return f"torch.isposinf({self._print(expr.args[0])})"
+
+    def _print_ToWide(self, expr: sp.Basic) -> str:
+        raise TypeError("torch has no long double: a long-double stage reached the torch backend")
+
+    _print_ToReal = _print_WideConstant = _print_LongDoubleStage = _print_ToWide
+
+
+def without_long_double(fn: Function) -> Function:
+    """``fn`` without the regimes that only the long-double stage enters (their condition requires it)."""
+    def needs_it(condition: sp.Basic) -> bool:
+        return isinstance(condition, LongDoubleStage) or (
+            isinstance(condition, sp.And) and any(isinstance(a, LongDoubleStage) for a in condition.args))
+
+    kept = replace(fn, regimes=tuple(r for r in fn.regimes if not needs_it(r.condition)))
+    return replace(kept, lets=_live(kept.lets, kept))
+
+
+def _live(lets, fn: Function) -> tuple:
+    """The lets that the rest of ``fn`` (or a later live let) reads."""
+    read = set().union(*(sp.sympify(e).free_symbols for e in (
+        *(r.condition for r in fn.regimes), *(v for r in fn.regimes for _, v in r.lets),
+        *(r.value for r in fn.regimes), *(v for _, v in fn.default_lets), fn.default)))
+    live = []
+    for symbol, value in reversed(lets):
+        if symbol in read:
+            live.append((symbol, value))
+            read |= sp.sympify(value).free_symbols
+    return tuple(reversed(live))
+
+
+def reachable(functions: list[Function], roots: set[str]) -> list[Function]:
+    """The functions that the ``roots`` (by name) call, directly or not, in the given order."""
+    by_name = {fn.name: fn for fn in functions}
+    keep: set[str] = set()
+    pending = [name for name in roots if name in by_name]
+    while pending:
+        name = pending.pop()
+        if name not in keep:
+            keep.add(name)
+            fn = by_name[name]
+            pending += [n.callee for n in nodes(fn) if isinstance(n, Call) and n.callee in by_name]
+    return [fn for fn in functions if fn.name in keep]
+
+
+def _lines(lets, value: sp.Basic, printer: TorchNumericsPrinter, indent: str) -> list[str]:
+    p = printer.doprint
+    return [*(f"{indent}{s} = {p(v)}" for s, v in lets), f"{indent}return {p(value)}"]
+
+
+def torch_function(fn: Function, printer: TorchNumericsPrinter) -> str:
+    printer.types = fn.types()
+    header = [f"def _{fn.name}({', '.join(str(s) for s in fn.params)}):", f'    """{" ".join(fn.doc.split())}"""']
+    if not fn.regimes:
+        return "\n".join([*header, *_lines((*fn.lets, *fn.default_lets), fn.default, printer, "    ")])
+    lines = [*header, *(f"    {s} = {printer.doprint(v)}" for s, v in fn.lets), ""]
+    every = ", ".join([*(str(s) for s in fn.params), *(str(s) for s, _ in fn.lets)])
+    choices = []
+    for k, regime in enumerate(fn.regimes):
+        name = regime.name or f"regime_{k}"
+        lines += [f"    def {name}({every}):", *_lines(regime.lets, regime.value, printer, "        "), ""]
+        choices.append(f"(lambda {every}: {printer.doprint(regime.condition)}, {name})")
+    lines += [f"    def {fn.default_name}({every}):", *_lines(fn.default_lets, fn.default, printer, "        "), ""]
+    lines.append(f'    return _select(({every},), ({", ".join(choices)},), {fn.default_name}, "{fn.result}")')
+    return "\n".join(lines)
+
+
+def torch_table(coef, name: str, kind: str) -> str:
+    values = getattr(coef, name)
+    if kind in (WIDE_COEFFICIENTS, WIDE_SCALAR):
+        raise TypeError(f"torch has no long double: table {name!r} reached the torch backend")
+    rows = "".join("\n    " + " ".join(f"{_double(v)}," for v in values[i:i + 4]) for i in range(0, len(values), 4))
+    return f"_{name.upper()} = ({rows}\n)"
+
+
+def printed_functions(coef, natives: dict[str, str]) -> list[Function]:
+    """The implementations torch prints: the long-double stage dropped, then what the primitives still call."""
+    from derive.primitives import PRIMITIVES
+
+    functions = [without_long_double(fn) for fn in generated_functions(coef, natives)]
+    roots = {impl.name for p in PRIMITIVES if p.c_name not in natives and (impl := p.implementation(coef))}
+    return reachable(functions, roots)
+
+
+def print_numerics(coef, natives: dict[str, str]) -> str:
+    printer = TorchNumericsPrinter(natives)
+    functions = printed_functions(coef, natives)
+    if any(WIDE in fn.types().values() or fn.result == WIDE for fn in functions):
+        raise TypeError("torch has no long double: a long-double function reached the torch backend")
+    declared = "\n".join(torch_table(coef, name, kind) for name, kind in tables(functions).items())
+    return "\n\n\n".join(["# Coefficients derived by SymPy (derive/series.py).\n" + declared,
+                          *(torch_function(fn, printer) for fn in functions)])
+
+
+def print_library() -> str:
+    """The double-double arithmetic (derive/numerics/dd.py): plain arithmetic on (hi, lo) tuples of tensors."""
+    from derive.numerics.dd import LIBRARY
+
+    printer = TorchNumericsPrinter({})
+    return "\n\n\n".join(torch_function(fn, printer) for fn in LIBRARY)

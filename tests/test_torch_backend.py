@@ -1,0 +1,159 @@
+"""What only the torch backend does: autograd through the derived gradient kernels (checked against finite
+differences of the values), gradients summed to broadcast parameters' shapes, custom operators that
+torch.compile(fullgraph=True) calls, dtypes and devices, and clear errors for what is not derived.
+
+Its values are checked with every backend's (tests/test_kernels_properties.py, tests/test_accuracy.py,
+tests/test_kernels_conventions.py); skipped, saying so, where torch is not installed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the torch backend's tests need PyTorch (pip install 'nbderive[torch]')")
+
+from derive import kernels  # noqa: E402
+from derive.backends.torch.backward import backward  # noqa: E402
+from derive.spec import kernel_specs, spec  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nbt():
+    return kernels.load("torch")
+
+
+def _ordinary(name: str, n: int = 40, seed: int = 0) -> list:
+    """Inputs where every output is smooth: counts 0..60, mu and theta 0.05..500, their logs, reals."""
+    rng = np.random.default_rng(seed)
+    draws = {"count": lambda: rng.integers(0, 60, n).astype(float),
+             "positive": lambda: np.exp(rng.uniform(np.log(0.05), np.log(500.0), n)),
+             "log": lambda: rng.uniform(np.log(0.05), np.log(500.0), n),
+             "real": lambda: rng.normal(0.0, 3.0, n)}
+    return [torch.tensor(draws[kind](), dtype=torch.float64) for kind in spec(name).kinds]
+
+
+DIFFERENTIABLE = [(s.name, g.index) for s in kernel_specs() for g in backward(s) if not g.missing]
+
+
+def test_every_kernel_has_a_backward_entry_for_each_real_parameter():
+    for s in kernel_specs():
+        names = {g.name for g in backward(s)}
+        assert names == {n for n, kind in zip(s.input_names, s.kinds, strict=True) if kind != "count"}, s.name
+
+
+@pytest.mark.parametrize(("name", "index"), DIFFERENTIABLE, ids=lambda v: str(v))
+def test_autograd_is_the_finite_difference_of_the_value(nbt, name, index):
+    """d(sum of output 0)/d(input) from backward, against a central difference of the value (h = 1e-6 relative)."""
+    args = _ordinary(name)
+    args[index].requires_grad_(True)
+    out = getattr(nbt, name)(*args)
+    value = out if isinstance(out, torch.Tensor) else out[0]
+    (grad,) = torch.autograd.grad(value.sum(), args[index])
+    with torch.no_grad():
+        base = args[index].detach()
+        h = 1e-6 * torch.clamp(base.abs(), min=1.0)
+        plus = [a.detach() for a in args]
+        minus = [a.detach() for a in args]
+        plus[index], minus[index] = base + h, base - h
+        numeric = (_first(getattr(nbt, name)(*plus)) - _first(getattr(nbt, name)(*minus))) / (2 * h)
+    scale = torch.clamp(numeric.abs(), min=1e-3)
+    assert torch.all((grad - numeric).abs() <= 1e-5 * scale), (name, index, grad, numeric)
+
+
+def _first(out):
+    return out if isinstance(out, torch.Tensor) else out[0]
+
+
+def test_backward_calls_the_gradient_kernel_itself(nbt):
+    """The theta-gradient of the log-PMF is -nb_nll_grad_theta's value, bit for bit (no autograd through the
+    stable forms)."""
+    x, mu, theta = _ordinary("nb_logpmf")
+    theta.requires_grad_(True)
+    (grad,) = torch.autograd.grad(nbt.nb_logpmf(x, mu, theta).sum(), theta)
+    assert torch.equal(grad, -nbt.nb_nll_grad_theta(x, mu, theta.detach()))
+
+
+def test_gradients_are_summed_to_the_parameters_shape(nbt):
+    """theta per gene, (G,), against (cells, G): its gradient is the per-element gradient summed over cells."""
+    rng = np.random.default_rng(1)
+    x = torch.tensor(rng.integers(0, 20, (30, 7)).astype(float))
+    mu = torch.tensor(np.exp(rng.uniform(-2, 4, (30, 7))), requires_grad=True)
+    theta = torch.tensor(np.exp(rng.uniform(-1, 3, 7)), requires_grad=True)
+    nbt.nb_logpmf(x, mu, theta).sum().backward()
+    assert theta.grad.shape == (7,) and mu.grad.shape == (30, 7)
+    per_element = -nbt.nb_nll_grad_theta(x, mu.detach(), theta.detach().expand(30, 7))
+    torch.testing.assert_close(theta.grad, per_element.sum(dim=0), rtol=1e-13, atol=0)
+
+
+def test_torch_compile_fullgraph_gives_the_eager_values_and_gradients(nbt):
+    x, mu, theta = _ordinary("nb_logpmf", 200, seed=2)
+
+    def loss(mu, theta):
+        return -nbt.nb_logpmf(x, mu, theta).sum()
+
+    compiled = torch.compile(loss, fullgraph=True)
+    grads = []
+    for function in (loss, compiled):
+        m, t = mu.clone().requires_grad_(True), theta.clone().requires_grad_(True)
+        value = function(m, t)
+        value.backward()
+        grads.append((value.detach(), m.grad, t.grad))
+    (value, *eager), (traced_value, *traced) = grads
+    torch.testing.assert_close(traced_value, value, rtol=1e-15, atol=0)  # (a sum: the compiled one adds in its order)
+    for want, got in zip(eager, traced, strict=True):
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+
+
+def test_second_derivatives_are_refused_with_a_clear_error(nbt):
+    x, mu, theta = _ordinary("nb_logpmf")
+    mu.requires_grad_(True)
+    with pytest.raises(RuntimeError, match="second derivatives are not derived"):
+        torch.autograd.grad(nbt.nb_logpmf(x, mu, theta).sum(), mu, create_graph=True)
+
+
+def test_a_missing_gradient_kernel_is_a_clear_error(nbt):
+    x, log_mu, theta = _ordinary("nb_logpmf_logmu")
+    theta.requires_grad_(True)
+    with pytest.raises(NotImplementedError, match="no derived kernel gives d nb_logpmf_logmu / d theta"):
+        nbt.nb_logpmf_logmu(x, log_mu, theta).sum().backward()
+
+
+def test_fused_derivative_outputs_are_constants(nbt):
+    """The fused kernel's gradient outputs carry no graph (their own derivatives are not derived); its value's
+    gradients are those outputs."""
+    x, log_mu, log_theta = _ordinary("nb_nll_fused")
+    log_mu.requires_grad_(True)
+    nll, grad_log_mu, grad_log_theta = nbt.nb_nll_fused(x, log_mu, log_theta)
+    assert not grad_log_mu.requires_grad and not grad_log_theta.requires_grad
+    nll.sum().backward()
+    assert torch.equal(log_mu.grad, grad_log_mu)
+
+
+def test_float32_in_float32_out_and_python_numbers(nbt):
+    x, mu, theta = (a.to(torch.float32) for a in _ordinary("nb_logpmf"))
+    got = nbt.nb_logpmf(x, mu, theta)
+    assert got.dtype == torch.float32
+    want = nbt.nb_logpmf(x.double(), mu.double(), theta.double())
+    assert torch.equal(got, want.to(torch.float32))
+    scalar = nbt.nb_logpmf(3, 2.5, theta.double()[0])
+    assert scalar.dtype == torch.float64 and scalar.dim() == 0
+    assert torch.equal(scalar, nbt.nb_logpmf(torch.tensor(3.0), torch.tensor(2.5), theta.double()[0]))
+
+
+def test_the_summed_loss_is_the_negated_sum_over_genes(nbt):
+    rng = np.random.default_rng(3)
+    x = torch.tensor(rng.integers(0, 9, (5, 4)).astype(float))
+    mu, theta = torch.tensor(np.exp(rng.uniform(-1, 2, (5, 4)))), torch.tensor(np.exp(rng.uniform(-1, 2, 4)))
+    torch.testing.assert_close(nbt.nb_nll_sum_genes(x, mu, theta), -nbt.nb_logpmf(x, mu, theta).sum(-1),
+                               rtol=0, atol=0)
+    with pytest.raises(ValueError, match="last axis"):
+        nbt.nb_nll_sum_genes(torch.tensor(1.0), torch.tensor(1.0), torch.tensor(1.0))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_cuda_gives_the_cpu_values(nbt):
+    x, mu, theta = _ordinary("nb_logpmf", 500, seed=4)
+    got = nbt.nb_logpmf(x.cuda(), mu.cuda(), theta.cuda())
+    assert got.device.type == "cuda"
+    torch.testing.assert_close(got.cpu(), nbt.nb_logpmf(x, mu, theta), rtol=1e-13, atol=0)
