@@ -157,3 +157,46 @@ def test_cuda_gives_the_cpu_values(nbt):
     got = nbt.nb_logpmf(x.cuda(), mu.cuda(), theta.cuda())
     assert got.device.type == "cuda"
     torch.testing.assert_close(got.cpu(), nbt.nb_logpmf(x, mu, theta), rtol=1e-13, atol=0)
+
+
+# ------------------------------------------------------------------------------------------------------
+# derive.torch.NegativeBinomial: a torch.distributions.Distribution on the backend
+
+
+def test_distribution_log_prob_is_the_kernel_and_differentiable(nbt):
+    from derive.torch import NegativeBinomial
+
+    x, mu, theta = _ordinary("nb_logpmf", seed=5)
+    mu.requires_grad_(True)
+    d = NegativeBinomial(mu=mu, theta=theta)
+    assert torch.equal(d.log_prob(x), nbt.nb_logpmf(x, mu, theta))
+    torch.testing.assert_close(d.variance, mu + mu**2 / theta, rtol=1e-15, atol=0)
+    d.log_prob(x).sum().backward()
+    assert torch.equal(mu.grad, -nbt.nb_nll_grad_mu(x, mu.detach(), theta))
+
+
+def test_distribution_samples_have_its_mean_and_variance():
+    """Gamma-Poisson draws against mu and mu + mu^2/theta (100k draws: standard errors ~1% and ~3%)."""
+    from derive.torch import NegativeBinomial
+
+    torch.manual_seed(0)
+    mu, theta = torch.tensor([0.5, 4.0, 50.0], dtype=torch.float64), torch.tensor([0.3, 2.0, 1e300])
+    draws = NegativeBinomial(mu=mu, theta=theta.double()).sample((100_000,))
+    assert draws.shape == (100_000, 3) and torch.all(draws == torch.floor(draws)) and torch.all(draws >= 0)
+    torch.testing.assert_close(draws.mean(0), mu, rtol=0.03, atol=0)
+    torch.testing.assert_close(draws.var(0), mu + mu**2 / theta.double(), rtol=0.1, atol=0)
+    poisson = NegativeBinomial(mu=torch.tensor([3.0]), theta=torch.tensor([float("inf")])).sample((50_000,))
+    torch.testing.assert_close(poisson.var(0), torch.tensor([3.0]), rtol=0.05, atol=0)
+
+
+def test_distribution_validates_its_arguments_as_torch_does():
+    from derive.torch import NegativeBinomial
+
+    with pytest.raises(ValueError, match="mu"):
+        NegativeBinomial(mu=torch.tensor([-1.0]), theta=torch.tensor([1.0]), validate_args=True)
+    with pytest.raises(ValueError, match="theta"):
+        NegativeBinomial(mu=torch.tensor([1.0]), theta=torch.tensor([0.0]), validate_args=True)
+    d = NegativeBinomial(mu=torch.tensor([1.0]), theta=torch.tensor([1.0]), validate_args=True)
+    with pytest.raises(ValueError, match="support"):
+        d.log_prob(torch.tensor([0.5]))
+    assert d.expand((4, 1)).batch_shape == (4, 1)

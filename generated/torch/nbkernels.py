@@ -176,7 +176,11 @@ def _filled(value, mask, args):
 def _put(whole, where, part, kind):
     """``whole`` (written in place) with ``part`` at the flat positions ``where``."""
     for target, source in (zip(whole, part, strict=True) if kind == "pair" else ((whole, part),)):
-        target.reshape(-1)[where] = source
+        flat = target.view(-1)
+        if isinstance(source, torch.Tensor) and source.dim():
+            flat.index_copy_(0, where, source.expand(where.shape).to(flat.dtype))
+        else:
+            flat[where] = source
     return whole
 
 
@@ -195,7 +199,7 @@ def _gathered(a, mask, where):
         return tuple(_gathered(part, mask, where) for part in a)
     if not isinstance(a, torch.Tensor) or a.dim() == 0:
         return a
-    return a.expand(mask.shape).reshape(-1)[where]
+    return a.expand(mask.shape).reshape(-1).index_select(0, where)
 
 
 def _pick(mask, a, b):
@@ -213,28 +217,61 @@ def _polyval_w(coefficients, w):
 
 def _accumulate(n, lo, bound, term, *arrays):
     """acc = 0, then acc = acc + term(k, acc, *arrays) for lo <= k < n, per element (counts below ``bound``: a
-    generated function's short sum, derive/numerics SumBelow): a loop over k up to the largest count, each step
-    kept only where k < n (the same additions in the same order as a loop per element)."""
-    acc = torch.zeros_like(n)
-    for k in range(lo, _top(n, lo, bound)):
-        acc = torch.where(k < n, acc + term(k, acc, *arrays), acc)
-    return acc
+    generated function's short sum, derive/numerics SumBelow), on prefixes of the count-sorted elements (the work is
+    the sum of the counts, not their maximum times the size): the same additions in the same order as a loop per
+    element."""
+    order, steps = _by_count(n, lo, bound)
+    parts = [_taken(a, order, n.numel()) for a in arrays]
+    acc = n.new_zeros(order.numel())
+    for k, top in steps:
+        acc[:top] += term(k, acc[:top], *(_prefix(part, top) for part in parts))
+    return _scattered(n, order, acc)
 
 
 def _accumulate_pair(n, lo, bound, term, add, *arrays):
     """As _accumulate for a double-double term: acc = add(acc, term(k, acc, *arrays)), ``add`` the runtime's dd_add
     or dd_add_plain."""
-    acc = (torch.zeros_like(n), torch.zeros_like(n))
-    for k in range(lo, _top(n, lo, bound)):
-        acc = _pick(k < n, add(acc, term(k, acc, *arrays)), acc)
-    return acc
+    order, steps = _by_count(n, lo, bound)
+    parts = [_taken(a, order, n.numel()) for a in arrays]
+    hi, low = n.new_zeros(order.numel()), n.new_zeros(order.numel())
+    for k, top in steps:
+        acc = (hi[:top], low[:top])
+        hi[:top], low[:top] = add(acc, term(k, acc, *(_prefix(part, top) for part in parts)))
+    return _scattered(n, order, hi), _scattered(n, order, low)
 
 
-def _top(n, lo, bound):
-    """Where a loop over k < n may stop: at the largest count below the bound."""
-    if n.numel() == 0:
-        return lo
-    return int(torch.nan_to_num(n, nan=0.0).clamp(lo, bound).max().ceil())
+def _by_count(n, lo, bound):
+    """The flat positions of the elements with a count above ``lo`` (those with a term), largest count first, and
+    (k, how many counts exceed k) for every lo <= k < bound that some count exceeds (one host synchronisation).
+    Counts of other regimes' elements (beyond the bound, NaN) are clamped into [0, bound]: their sums are
+    discarded."""
+    counts = torch.nan_to_num(n.reshape(-1), nan=0.0).clamp(0, bound).to(torch.int16)
+    active = (counts > lo).nonzero().squeeze(1)
+    order = active[torch.argsort(counts[active], descending=True, stable=True)]
+    histogram = torch.bincount(counts[order].to(torch.int64), minlength=bound + 1)
+    exceeding = (order.numel() - torch.cumsum(histogram, 0)).tolist()
+    return order, [(k, exceeding[k]) for k in range(lo, bound) if exceeding[k]]
+
+
+def _taken(a, order, size):
+    """The elements ``order`` of an argument of ``size`` elements (a constant or a broadcast scalar as it is)."""
+    if isinstance(a, tuple):
+        return tuple(_taken(part, order, size) for part in a)
+    return a.reshape(-1)[order] if isinstance(a, torch.Tensor) and a.numel() == size else a
+
+
+def _prefix(a, top):
+    if isinstance(a, tuple):
+        return tuple(_prefix(part, top) for part in a)
+    return a[:top] if isinstance(a, torch.Tensor) and a.dim() else a
+
+
+def _scattered(n, order, values, fill=0.0):
+    """values (in count order) at their elements' places, in n's shape; ``fill`` (the empty sum or product) at the
+    others'."""
+    out = torch.full((n.numel(),), fill, dtype=n.dtype, device=n.device)
+    out[order] = values
+    return out.reshape(n.shape)
 
 
 def _lookup(table, index):
@@ -247,11 +284,14 @@ def _lookup(table, index):
 
 def _rising_power(n, m, z):
     """m^n (1 + 1/z) ... (1 + (n-1)/z) for counts 1 <= n < _SMALL_COUNT where it cannot overflow: each factor
-    (z + k)/z one division, kept where k < n, then m^n one power."""
-    p = torch.ones_like(z)
-    for k in range(1, _top(n, 1, _SMALL_COUNT - 1)):
-        p = torch.where(k < n, p * ((z + k) / z), p)
-    return p * torch.pow(m, n)
+    (z + k)/z one division, multiplied in order on prefixes of the count-sorted elements (the regimes runtime's
+    _by_count), then m^n one power."""
+    order, steps = _by_count(n, 1, _SMALL_COUNT - 1)
+    zc = _taken(torch.as_tensor(z, dtype=n.dtype, device=n.device).expand(n.shape), order, n.numel())
+    p = torch.ones_like(zc)
+    for k, top in steps:
+        p[:top] *= (zc[:top] + k) / zc[:top]
+    return _scattered(n, order, p, 1.0) * torch.pow(m, n)
 
 
 # -- Generated from the primitives' implementations (derive/numerics) ----------------------------------
@@ -1465,7 +1505,7 @@ def _nb_logpmf(x, mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_logpmf", mutates_args=())
 def _nb_logpmf_op(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_logpmf(*torch.broadcast_tensors(x, mu, theta))
+    outputs = _nb_logpmf(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, theta)))
     return outputs[0]
 
 
@@ -1568,7 +1608,7 @@ def _nb_logpmf_logmu(x, log_mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_logpmf_logmu", mutates_args=())
 def _nb_logpmf_logmu_op(x: torch.Tensor, log_mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_logpmf_logmu(*torch.broadcast_tensors(x, log_mu, theta))
+    outputs = _nb_logpmf_logmu(*(a.contiguous() for a in torch.broadcast_tensors(x, log_mu, theta)))
     return outputs[0]
 
 
@@ -1633,7 +1673,7 @@ def _nb_nll_grad_mu(x, mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_nll_grad_mu", mutates_args=())
 def _nb_nll_grad_mu_op(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_nll_grad_mu(*torch.broadcast_tensors(x, mu, theta))
+    outputs = _nb_nll_grad_mu(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, theta)))
     return outputs[0]
 
 
@@ -1694,7 +1734,7 @@ def _nb_nll_grad_logmu(x, log_mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_nll_grad_logmu", mutates_args=())
 def _nb_nll_grad_logmu_op(x: torch.Tensor, log_mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_nll_grad_logmu(*torch.broadcast_tensors(x, log_mu, theta))
+    outputs = _nb_nll_grad_logmu(*(a.contiguous() for a in torch.broadcast_tensors(x, log_mu, theta)))
     return outputs[0]
 
 
@@ -1763,7 +1803,7 @@ def _nb_nll_grad_theta(x, mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_nll_grad_theta", mutates_args=())
 def _nb_nll_grad_theta_op(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_nll_grad_theta(*torch.broadcast_tensors(x, mu, theta))
+    outputs = _nb_nll_grad_theta(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, theta)))
     return outputs[0]
 
 
@@ -1835,7 +1875,7 @@ def _nb_nll_grad_logtheta(x, mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_nll_grad_logtheta", mutates_args=())
 def _nb_nll_grad_logtheta_op(x: torch.Tensor, mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_nll_grad_logtheta(*torch.broadcast_tensors(x, mu, theta))
+    outputs = _nb_nll_grad_logtheta(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, theta)))
     return outputs[0]
 
 
@@ -1996,7 +2036,7 @@ def _nb_nll_fused(x, log_mu, log_theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_nll_fused", mutates_args=())
 def _nb_nll_fused_op(x: torch.Tensor, log_mu: torch.Tensor, log_theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    outputs = _nb_nll_fused(*torch.broadcast_tensors(x, log_mu, log_theta))
+    outputs = _nb_nll_fused(*(a.contiguous() for a in torch.broadcast_tensors(x, log_mu, log_theta)))
     return outputs
 
 
@@ -2056,7 +2096,7 @@ def _nb_p_zero(mu, theta):
 
 @torch.library.custom_op(f"{_NAMESPACE}::nb_p_zero", mutates_args=())
 def _nb_p_zero_op(mu: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    outputs = _nb_p_zero(*torch.broadcast_tensors(mu, theta))
+    outputs = _nb_p_zero(*(a.contiguous() for a in torch.broadcast_tensors(mu, theta)))
     return outputs[0]
 
 
@@ -2120,7 +2160,7 @@ def _poisson_logpmf(x, mu):
 
 @torch.library.custom_op(f"{_NAMESPACE}::poisson_logpmf", mutates_args=())
 def _poisson_logpmf_op(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
-    outputs = _poisson_logpmf(*torch.broadcast_tensors(x, mu))
+    outputs = _poisson_logpmf(*(a.contiguous() for a in torch.broadcast_tensors(x, mu)))
     return outputs[0]
 
 
@@ -2170,7 +2210,7 @@ def _gaussian_logpdf(x, mu, sigma2):
 
 @torch.library.custom_op(f"{_NAMESPACE}::gaussian_logpdf", mutates_args=())
 def _gaussian_logpdf_op(x: torch.Tensor, mu: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
-    outputs = _gaussian_logpdf(*torch.broadcast_tensors(x, mu, sigma2))
+    outputs = _gaussian_logpdf(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, sigma2)))
     return outputs[0]
 
 
@@ -2226,7 +2266,7 @@ def _gaussian_nll_grad_mu(x, mu, sigma2):
 
 @torch.library.custom_op(f"{_NAMESPACE}::gaussian_nll_grad_mu", mutates_args=())
 def _gaussian_nll_grad_mu_op(x: torch.Tensor, mu: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
-    outputs = _gaussian_nll_grad_mu(*torch.broadcast_tensors(x, mu, sigma2))
+    outputs = _gaussian_nll_grad_mu(*(a.contiguous() for a in torch.broadcast_tensors(x, mu, sigma2)))
     return outputs[0]
 
 
@@ -2277,7 +2317,7 @@ def _mse(x, mu):
 
 @torch.library.custom_op(f"{_NAMESPACE}::mse", mutates_args=())
 def _mse_op(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
-    outputs = _mse(*torch.broadcast_tensors(x, mu))
+    outputs = _mse(*(a.contiguous() for a in torch.broadcast_tensors(x, mu)))
     return outputs[0]
 
 
@@ -2328,7 +2368,7 @@ def _mse_grad_mu(x, mu):
 
 @torch.library.custom_op(f"{_NAMESPACE}::mse_grad_mu", mutates_args=())
 def _mse_grad_mu_op(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
-    outputs = _mse_grad_mu(*torch.broadcast_tensors(x, mu))
+    outputs = _mse_grad_mu(*(a.contiguous() for a in torch.broadcast_tensors(x, mu)))
     return outputs[0]
 
 
@@ -2378,7 +2418,7 @@ def _mse_grad_logmu(x, log_mu):
 
 @torch.library.custom_op(f"{_NAMESPACE}::mse_grad_logmu", mutates_args=())
 def _mse_grad_logmu_op(x: torch.Tensor, log_mu: torch.Tensor) -> torch.Tensor:
-    outputs = _mse_grad_logmu(*torch.broadcast_tensors(x, log_mu))
+    outputs = _mse_grad_logmu(*(a.contiguous() for a in torch.broadcast_tensors(x, log_mu)))
     return outputs[0]
 
 

@@ -49,7 +49,11 @@ def _filled(value, mask, args):
 def _put(whole, where, part, kind):
     """``whole`` (written in place) with ``part`` at the flat positions ``where``."""
     for target, source in (zip(whole, part, strict=True) if kind == "pair" else ((whole, part),)):
-        target.reshape(-1)[where] = source
+        flat = target.view(-1)
+        if isinstance(source, torch.Tensor) and source.dim():
+            flat.index_copy_(0, where, source.expand(where.shape).to(flat.dtype))
+        else:
+            flat[where] = source
     return whole
 
 
@@ -68,7 +72,7 @@ def _gathered(a, mask, where):
         return tuple(_gathered(part, mask, where) for part in a)
     if not isinstance(a, torch.Tensor) or a.dim() == 0:
         return a
-    return a.expand(mask.shape).reshape(-1)[where]
+    return a.expand(mask.shape).reshape(-1).index_select(0, where)
 
 
 def _pick(mask, a, b):
@@ -86,28 +90,61 @@ def _polyval_w(coefficients, w):
 
 def _accumulate(n, lo, bound, term, *arrays):
     """acc = 0, then acc = acc + term(k, acc, *arrays) for lo <= k < n, per element (counts below ``bound``: a
-    generated function's short sum, derive/numerics SumBelow): a loop over k up to the largest count, each step
-    kept only where k < n (the same additions in the same order as a loop per element)."""
-    acc = torch.zeros_like(n)
-    for k in range(lo, _top(n, lo, bound)):
-        acc = torch.where(k < n, acc + term(k, acc, *arrays), acc)
-    return acc
+    generated function's short sum, derive/numerics SumBelow), on prefixes of the count-sorted elements (the work is
+    the sum of the counts, not their maximum times the size): the same additions in the same order as a loop per
+    element."""
+    order, steps = _by_count(n, lo, bound)
+    parts = [_taken(a, order, n.numel()) for a in arrays]
+    acc = n.new_zeros(order.numel())
+    for k, top in steps:
+        acc[:top] += term(k, acc[:top], *(_prefix(part, top) for part in parts))
+    return _scattered(n, order, acc)
 
 
 def _accumulate_pair(n, lo, bound, term, add, *arrays):
     """As _accumulate for a double-double term: acc = add(acc, term(k, acc, *arrays)), ``add`` the runtime's dd_add
     or dd_add_plain."""
-    acc = (torch.zeros_like(n), torch.zeros_like(n))
-    for k in range(lo, _top(n, lo, bound)):
-        acc = _pick(k < n, add(acc, term(k, acc, *arrays)), acc)
-    return acc
+    order, steps = _by_count(n, lo, bound)
+    parts = [_taken(a, order, n.numel()) for a in arrays]
+    hi, low = n.new_zeros(order.numel()), n.new_zeros(order.numel())
+    for k, top in steps:
+        acc = (hi[:top], low[:top])
+        hi[:top], low[:top] = add(acc, term(k, acc, *(_prefix(part, top) for part in parts)))
+    return _scattered(n, order, hi), _scattered(n, order, low)
 
 
-def _top(n, lo, bound):
-    """Where a loop over k < n may stop: at the largest count below the bound."""
-    if n.numel() == 0:
-        return lo
-    return int(torch.nan_to_num(n, nan=0.0).clamp(lo, bound).max().ceil())
+def _by_count(n, lo, bound):
+    """The flat positions of the elements with a count above ``lo`` (those with a term), largest count first, and
+    (k, how many counts exceed k) for every lo <= k < bound that some count exceeds (one host synchronisation).
+    Counts of other regimes' elements (beyond the bound, NaN) are clamped into [0, bound]: their sums are
+    discarded."""
+    counts = torch.nan_to_num(n.reshape(-1), nan=0.0).clamp(0, bound).to(torch.int16)
+    active = (counts > lo).nonzero().squeeze(1)
+    order = active[torch.argsort(counts[active], descending=True, stable=True)]
+    histogram = torch.bincount(counts[order].to(torch.int64), minlength=bound + 1)
+    exceeding = (order.numel() - torch.cumsum(histogram, 0)).tolist()
+    return order, [(k, exceeding[k]) for k in range(lo, bound) if exceeding[k]]
+
+
+def _taken(a, order, size):
+    """The elements ``order`` of an argument of ``size`` elements (a constant or a broadcast scalar as it is)."""
+    if isinstance(a, tuple):
+        return tuple(_taken(part, order, size) for part in a)
+    return a.reshape(-1)[order] if isinstance(a, torch.Tensor) and a.numel() == size else a
+
+
+def _prefix(a, top):
+    if isinstance(a, tuple):
+        return tuple(_prefix(part, top) for part in a)
+    return a[:top] if isinstance(a, torch.Tensor) and a.dim() else a
+
+
+def _scattered(n, order, values, fill=0.0):
+    """values (in count order) at their elements' places, in n's shape; ``fill`` (the empty sum or product) at the
+    others'."""
+    out = torch.full((n.numel(),), fill, dtype=n.dtype, device=n.device)
+    out[order] = values
+    return out.reshape(n.shape)
 
 
 def _lookup(table, index):
