@@ -274,10 +274,16 @@ def _scattered(n, order, values, fill=0.0):
     return out.reshape(n.shape)
 
 
+_TABLES = {}
+
+
 def _lookup(table, index):
     """table[index] for an integer-valued index; other indices (of elements another regime takes: negative, too
-    large, NaN) are clamped into the table."""
-    values = torch.tensor(table, dtype=index.dtype, device=index.device)
+    large, NaN) are clamped into the table. The table becomes a tensor once per dtype and device."""
+    key = (id(table), index.dtype, index.device)
+    values = _TABLES.get(key)
+    if values is None:
+        values = _TABLES[key] = torch.tensor(table, dtype=index.dtype, device=index.device)
     position = torch.nan_to_num(index, nan=0.0).clamp(0, len(table) - 1).to(torch.int64)
     return values[position]
 

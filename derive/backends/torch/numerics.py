@@ -1,5 +1,5 @@
-"""The primitives' implementations (derive/numerics) as PyTorch: one function each, every regime evaluated on every
-element and the first that holds chosen by the runtime's ``_select`` (``torch.where``).
+"""The primitives' implementations (derive/numerics) as PyTorch: one function each, its regimes as nested functions
+that the runtime's ``_select`` runs on the elements each takes (gathered, as numpy's does).
 
 The numpy backend's printer is the base: the same Python for ordered nodes, pairs and calls, torch's functions for
 the library, tables as tuples of Python floats (they keep the tensors' dtype and device). torch has no long double:
