@@ -389,9 +389,10 @@ def _floor(function: str) -> Callable[[DataSet], Prepared]:
     return prepare
 
 
-def _torch_loss(formula: str, dtype: str) -> Callable[[DataSet], Prepared]:
-    """The log-PMF and the gradients of the summed NLL w.r.t. mu and theta (one backward) in torch, on the CPU:
-    ``formula`` "ours" (the torch backend: its derived gradient kernels) or "scvi" (scvi-tools' formula, autograd)."""
+def _torch_loss(formula: str, dtype: str, device: str = "cpu") -> Callable[[DataSet], Prepared]:
+    """The log-PMF and the gradients of the summed NLL w.r.t. mu and theta (one backward) in torch, on ``device``:
+    ``formula`` "ours" (the torch backend: its derived gradient kernels) or "scvi" (scvi-tools' formula, autograd).
+    On CUDA the call waits for the device (torch.cuda.synchronize), so that a timing is the work, not its launch."""
 
     def prepare(data: DataSet) -> Prepared:
         try:
@@ -399,13 +400,15 @@ def _torch_loss(formula: str, dtype: str) -> Callable[[DataSet], Prepared]:
         except ImportError as exc:
             raise KernelsUnavailable("torch is not installed (pip install 'nbderive[torch]')") from exc
         kind = getattr(torch, dtype)
-        x, mu0, theta0 = (torch.as_tensor(a, dtype=kind) for a in (data.x, data.mu, data.theta))
+        x, mu0, theta0 = (torch.as_tensor(a, dtype=kind, device=device) for a in (data.x, data.mu, data.theta))
         logpmf = _backend("torch").nb_logpmf if formula == "ours" else _scvi_torch
+        wait = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
 
         def call() -> Any:
             mu, theta = mu0.detach().requires_grad_(True), theta0.detach().requires_grad_(True)
             value = logpmf(x, mu, theta)
             torch.autograd.grad(-value.sum(), (mu, theta))
+            wait()
             return value.detach()
 
         return Prepared(call)
@@ -423,7 +426,7 @@ def _scvi_torch(x: Any, mu: Any, theta: Any, eps: float = SCVI_EPS) -> Any:
 
 
 def _from_tensor(out: Any, data: DataSet) -> Any:
-    return out.double().numpy()
+    return out.double().cpu().numpy()
 
 
 def _identity(out: Any, data: DataSet) -> Any:

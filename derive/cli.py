@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "docs": ("derive.backends.docs.build", "regenerate the documentation site into docs/"),
     "accuracy": ("derive.accuracy", "measure the kernels' accuracy against a 60-digit mpmath oracle"),
     "bench": ("derive.bench", "benchmark the kernels against scipy, lambdify and the scvi-tools formula"),
+    "gpu": ("derive.gpu", "the torch kernels' accuracy and speed on a CUDA device (says 'no GPU' without one)"),
     "all": ("derive.commands.everything", "the main job: verify, kernels, docs (and check they are fresh)"),
 }
 
