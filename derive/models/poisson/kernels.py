@@ -8,7 +8,7 @@ from derive.models.common import goals, nan_branch, with_domain
 from derive.models.poisson import oracle
 from derive.precision import Precision
 from derive.primitives import IsInf, IsNaN, NotCount
-from derive.spec import MU, NEG_INF, Branch, KernelSpec, Oracle, X, kernel_expr
+from derive.spec import MU, NEG_INF, Branch, Gradient, KernelSpec, Oracle, X, kernel_expr
 
 
 def _poisson_logpmf(p: Precision) -> KernelSpec:
@@ -25,6 +25,20 @@ def _poisson_logpmf(p: Precision) -> KernelSpec:
                                   oracle=Oracle(oracle.poisson_logpmf)), "cp", regimes=2)
 
 
+def _poisson_nll_grad_mu(p: Precision) -> KernelSpec:
+    branches = [
+        nan_branch(IsNaN(X) | IsNaN(MU) | (MU < 0) | NotCount(X), 1),
+        Branch(sp.Eq(MU, 0) & sp.Eq(X, 0), (sp.S.One,), "mu = 0, x = 0: the loss is mu, its slope 1"),
+        Branch(sp.Eq(MU, 0), (NEG_INF,), "mu = 0, x > 0: -x/mu"),
+        Branch(IsInf(MU), (sp.S.One,), "mu = +inf: the limit of (mu - x)/mu"),
+        Branch(sp.true, (kernel_expr("poisson.nll_grad_mu"),), "(mu - x)/mu"),
+    ]
+    return with_domain(KernelSpec("poisson_nll_grad_mu", "d(-log p)/d mu of the Poisson.", (X, MU), ("grad_mu",),
+                                  tuple(branches), ("poisson.nll_grad_mu",), goals=goals(p, "gradient"),
+                                  gradients=(Gradient(0, "mu", of="poisson_logpmf", sign=-1),),
+                                  oracle=Oracle(oracle.poisson_nll_grad_mu)), "cp", regimes=1)
+
+
 def specs(precision: Precision) -> tuple[KernelSpec, ...]:
     """The Poisson kernels for ``precision`` (its goals: the branches have no thresholds)."""
-    return (_poisson_logpmf(precision),)
+    return (_poisson_logpmf(precision), _poisson_nll_grad_mu(precision))
