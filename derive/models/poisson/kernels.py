@@ -1,4 +1,5 @@
-"""The Poisson log-PMF kernel: conventions as scipy's, then x = 0 and the deviance form."""
+"""The Poisson kernels: the log-PMF (conventions as scipy's, then x = 0 and the deviance form) and the mu-gradient of
+its loss."""
 
 from __future__ import annotations
 
