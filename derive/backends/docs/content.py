@@ -47,6 +47,7 @@ def named_expressions() -> dict[str, sp.Basic]:
         "digamma": sp.polygamma(0, x),
         "variance_g": registry.expr("nb.variance").xreplace(per_gene),
         "p_zero": registry.expr("nb.p_zero"),
+        "poisson_p_zero": sp.exp(-mu),
         # §3.2: the NB negative log-likelihood, the loss before it is written per gene.
         "nll": sp.Eq(-registry.derivation("nb.loglik").lhs, -registry.expr("nb.loglik"), evaluate=False),
     })

@@ -307,6 +307,29 @@ def p_zero() -> Derivation:
     )
 
 
+@register("nb.p_zero_grad_mu")
+def p_zero_grad_mu() -> Derivation:
+    return (
+        Chain("nb.p_zero_grad_mu", "The mu-derivative of P(x = 0)", sp.Symbol(r"\partial_{\mu} P(0)"), "5.1")
+        .continue_from(derivation("nb.p_zero"))
+        .apply(_diff(mu), "differentiate w.r.t. mu: the base's derivative is -theta/(theta + mu)^2",
+               shown=-theta / (theta + mu) * (theta / (theta + mu)) ** theta)
+        .build()
+    )
+
+
+@register("nb.p_zero_grad_theta")
+def p_zero_grad_theta() -> Derivation:
+    return (
+        Chain("nb.p_zero_grad_theta", "The theta-derivative of P(x = 0)", sp.Symbol(r"\partial_{\theta} P(0)"),
+              "5.1")
+        .continue_from(derivation("nb.p_zero"))
+        .apply(_diff(theta), "differentiate w.r.t. theta: P(0) = e^(theta log(theta/(theta + mu)))",
+               shown=(theta / (theta + mu)) ** theta * (sp.log(theta / (theta + mu)) + mu / (theta + mu)))
+        .build()
+    )
+
+
 @register("nb.p_zero_mu0")
 def p_zero_mu0() -> Derivation:
     return (

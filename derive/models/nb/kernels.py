@@ -322,6 +322,43 @@ def _p_zero(p: Precision) -> KernelSpec:
     ), "pp", regimes=1)
 
 
+#: t = mu/theta, a let of P(x = 0)'s gradients (mu^2/theta^2 of the stable form would overflow where t does not).
+RATIO = sp.Symbol("t", nonnegative=True)
+RATIO_LET = (RATIO, MU / THETA)
+
+
+def _in_ratio(form: sp.Expr) -> sp.Expr:
+    """A stable form of P(x = 0)'s gradients in t = mu/theta, but for P(x = 0) itself (stable.nb_p_zero, whose
+    Log1pDiv takes mu and theta)."""
+    p_zero = kernel_expr("stable.nb_p_zero")
+    return form.subs(MU, RATIO * THETA).subs(p_zero.subs(MU, RATIO * THETA), p_zero)
+
+
+def _p_zero_gradient(p: Precision, wrt: sp.Symbol) -> KernelSpec:
+    """d P(x = 0)/d mu or d theta: its limits at theta = +inf and mu = +inf, then the stable forms."""
+    if wrt == MU:
+        poisson, general = -sp.exp(-MU), _in_ratio(kernel_expr("stable.nb_p_zero_grad_mu"))
+        limit = "theta = +inf: the derivative of the Poisson's e^-mu"
+        sources = ("nb.p_zero_grad_mu", "stable.nb_p_zero_grad_mu")
+    else:
+        poisson, limit = sp.S.Zero, "theta = +inf: the limit 0 (P(x = 0) tends to e^-mu, which has no theta)"
+        general = sp.Piecewise((kernel_expr("stable.nb_p_zero_grad_theta_far"), RATIO > 1),
+                               (_in_ratio(kernel_expr("stable.nb_p_zero_grad_theta")), True))
+        sources = ("nb.p_zero_grad_theta", "stable.nb_p_zero_grad_theta", "stable.nb_p_zero_grad_theta_far")
+    branches = [
+        nan_branch(IsNaN(MU) | IsNaN(THETA) | (MU < 0) | (THETA <= 0), 1),
+        Branch(IsInf(THETA), (poisson,), limit),
+        Branch(IsInf(MU), (sp.S.Zero,), "mu = +inf: P(x = 0) and its derivatives vanish"),
+        Branch(sp.true, (general,), "the stable forms in t = mu/theta", (RATIO_LET,)),
+    ]
+    name = f"nb_p_zero_grad_{wrt.name}"
+    return with_domain(KernelSpec(
+        name, f"d P(x = 0)/d {wrt.name}.", (MU, THETA), (f"grad_{wrt.name}",), tuple(branches), sources,
+        goals=goals(p, "gradient"), gradients=(Gradient(0, wrt.name, of="nb_p_zero"),),
+        oracle=Oracle(getattr(oracle, name), condition=oracle.nb_p_zero_condition),
+    ), "pp", regimes=1)
+
+
 def specs(precision: Precision) -> tuple[KernelSpec, ...]:
     """The NB kernels for ``precision``, in the order the generated files list them."""
     return (
@@ -333,4 +370,6 @@ def specs(precision: Precision) -> tuple[KernelSpec, ...]:
         _grad_theta(precision, scale_by_theta=True),
         _fused(precision),
         _p_zero(precision),
+        _p_zero_gradient(precision, MU),
+        _p_zero_gradient(precision, THETA),
     )

@@ -49,8 +49,24 @@ def nb_nll_fused(x: mpf, log_mu: mpf, log_theta: mpf) -> tuple[mpf, mpf, mpf]:
 
 
 def nb_p_zero(mu: mpf, theta: mpf) -> mpf:
-    """P(x = 0) = (theta/(theta + mu))^theta."""
-    return mp.power(theta / (theta + mu), theta)
+    """P(x = 0) = (theta/(theta + mu))^theta, as exp(-theta log1p(mu/theta)): theta + mu would round to theta at the
+    working precision once theta exceeds mu by its digits (theta = 1e160, mu = 2: the power would give 1, not e^-2)."""
+    return mp.exp(-theta * mp.log1p(mu / theta))
+
+
+def nb_p_zero_grad_mu(mu: mpf, theta: mpf) -> mpf:
+    """d P(x = 0)/d mu = -theta/(theta + mu) P(x = 0)."""
+    return -theta / (theta + mu) * nb_p_zero(mu, theta)
+
+
+def nb_p_zero_grad_theta(mu: mpf, theta: mpf) -> mpf:
+    """d P(x = 0)/d theta = P(x = 0) (log(theta/(theta + mu)) + mu/(theta + mu)) = P(x = 0) (t/(1 + t) - log1p(t)),
+    t = mu/theta: the two terms are ~t and their sum ~t^2/2, so it is summed with log10(1/t) more digits."""
+    t = mu / theta
+    if t == 0:
+        return mpf(0)
+    with mp.extradps(max(0, int(-mp.log10(t))) + 10):
+        return nb_p_zero(mu, theta) * (t / (1 + t) - mp.log1p(t))
 
 
 def nb_p_zero_condition(mu: mpf, theta: mpf) -> mpf:

@@ -201,6 +201,46 @@ def nb_p_zero() -> Derivation:
     )
 
 
+def _p_zero_stable() -> sp.Expr:
+    """P(x = 0) as stable.nb_p_zero computes it."""
+    return sp.exp(-theta * Log1pDiv(mu, theta))
+
+
+@register("stable.nb_p_zero_grad_mu")
+def nb_p_zero_grad_mu() -> Derivation:
+    return (
+        start(Chain("stable.nb_p_zero_grad_mu", "d P(x = 0)/d mu (stable)", section="5.1"), "nb.p_zero_grad_mu")
+        .rewrite(-_p_zero_stable() / (1 + mu / theta),
+                 "P(0) as its stable form, over 1 + mu/theta: no power, nothing that cancels")
+        .build()
+    )
+
+
+@register("stable.nb_p_zero_grad_theta")
+def nb_p_zero_grad_theta() -> Derivation:
+    t = mu / theta
+    return (
+        start(Chain("stable.nb_p_zero_grad_theta", "d P(x = 0)/d theta for mu <= theta (stable)", section="5.1"),
+              "nb.p_zero_grad_theta")
+        .rewrite(-_p_zero_stable() * (Log1pmx(t) + t**2 / (1 + t)),
+                 "with t = mu/theta, log(theta/(theta + mu)) + mu/(theta + mu) = -(log1p(t) - t) - t^2/(1 + t): "
+                 "two terms of one sign (about -t^2/2 for small t), where the log and the ratio cancel")
+        .build()
+    )
+
+
+@register("stable.nb_p_zero_grad_theta_far")
+def nb_p_zero_grad_theta_far() -> Derivation:
+    return (
+        start(Chain("stable.nb_p_zero_grad_theta_far", "d P(x = 0)/d theta for mu > theta (stable)",
+                    section="5.1"), "nb.p_zero_grad_theta")
+        .rewrite(_p_zero_stable() * (mu / (theta + mu) - Log1pDiv(mu, theta)),
+                 "beyond mu = theta the log is at least log 2 and the ratio below 1: they do not cancel, and "
+                 "log1p(mu/theta) needs no mu/theta that could overflow")
+        .build()
+    )
+
+
 @register("stable.nb_loglik_logmu_huge")
 def nb_loglik_logmu_huge() -> Derivation:
     return (
