@@ -18,6 +18,7 @@ import scipy.stats as st
 import sympy as sp
 
 import derive
+from derive.models.nb import oracle
 from derive.spec import kernel_specs, reductions
 
 NAN, INF = np.nan, np.inf
@@ -201,6 +202,13 @@ def test_infinite_theta_is_scipy_poisson(any_backend, x, mu):
                                        err_msg=k.backend)
         assert k.nb_nll_grad_theta(x, mu, INF) == 0.0
         assert k.nb_nll_grad_logtheta(x, mu, INF) == 0.0
+        # P(x = 0) = e^-mu there: its mu-slope -e^-mu, no theta; the Poisson loss's mu-slope 1 - x/mu
+        np.testing.assert_allclose(k.nb_p_zero_grad_mu(mu, INF), -st.poisson.pmf(0, mu), rtol=1e-13,
+                                   err_msg=k.backend)
+        assert k.nb_p_zero_grad_theta(mu, INF) == 0.0
+        if mu > 0:
+            np.testing.assert_allclose(k.poisson_nll_grad_mu(x, mu), 1.0 - x / mu, rtol=1e-13, atol=1e-300,
+                                       err_msg=k.backend)
 
 
 def test_the_theta_gradient_vanishes_in_the_poisson_limit():
@@ -233,6 +241,14 @@ def test_infinite_mu_has_no_mass_at_any_count(any_backend, x, theta):
         assert k.poisson_logpmf(x, INF) == -INF
         assert k.nb_p_zero(INF, theta) == 0.0
         assert np.isnan(k.nb_nll_grad_theta(x, INF, theta))  # documented: nothing finite to differentiate
+        # P(x = 0) and its slopes vanish as mu grows (in mpmath: like mu^-theta log mu, below 1e-80 at mu = 1e300
+        # for these theta)
+        assert k.nb_p_zero_grad_mu(INF, theta) == 0.0 and k.nb_p_zero_grad_theta(INF, theta) == 0.0
+        assert k.poisson_nll_grad_mu(x, INF) == 1.0  # (mu - x)/mu -> 1
+        if np.isfinite(t):
+            for slope in (oracle.nb_p_zero_grad_mu, oracle.nb_p_zero_grad_theta):
+                slopes = [abs(slope(mp.mpf(m), mp.mpf(theta))) for m in (1e50, 1e300)]
+                assert slopes[1] < slopes[0] and slopes[1] < 1e-80
 
 
 @pytest.mark.parametrize("theta", [0.5, 8.0, INF])
