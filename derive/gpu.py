@@ -72,7 +72,7 @@ def device_name(device: str) -> str:
         return f"{device}: {torch.cuda.get_device_name(torch.device(device))} (torch {torch.__version__})"
     from derive.bench import machine_info
 
-    return f"{device}: {machine_info()[0]} (torch {torch.__version__})"
+    return f"{machine_info()[0]} (torch {torch.__version__})"
 
 
 def accuracy_report(device: str, seed: int, cases: int) -> tuple[str, bool]:
