@@ -1,6 +1,6 @@
-"""Run the benchmark without installing: ``python benchmarks/gpu.py [args]`` is ``derive gpu [args]``.
+"""The torch kernels on a GPU without installing: ``python benchmarks/gpu.py [args]`` is ``derive gpu [args]``.
 
-A thin script so that anyone with a clone can reproduce the README's numbers; all the logic is in derive.bench.
+A thin script so that anyone with a clone and a CUDA machine can run it unchanged; the logic is in derive.gpu.
 """
 
 from __future__ import annotations

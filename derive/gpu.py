@@ -13,7 +13,6 @@ import argparse
 import secrets
 import sys
 import time
-from typing import Any
 
 #: The timed rows: (label, formula, dtype).
 #: (The torch kernels take float32 tensors but compute in float64 for now: "float32 in".)
@@ -21,27 +20,6 @@ TIMED = (("ours: torch nb_logpmf + backward (float64)", "ours", "float64"),
          ("scvi-tools formula (torch, autograd, float64)", "scvi", "float64"),
          ("ours: torch nb_logpmf + backward (float32 in)", "ours", "float32"),
          ("scvi-tools formula (torch, autograd, float32)", "scvi", "float32"))
-
-
-class OnDevice:
-    """A loaded torch backend whose kernels take numpy arrays, run on ``device`` and give numpy results (what the
-    accuracy measurement reads)."""
-
-    def __init__(self, module: Any, device: str):
-        self._module, self._device = module, device
-
-    def __getattr__(self, name: str) -> Any:
-        import numpy as np
-        import torch
-
-        function = getattr(self._module, name)
-
-        def call(*args: Any) -> Any:
-            tensors = [torch.as_tensor(np.asarray(a, dtype=np.float64), device=self._device) for a in args]
-            out = function(*tensors)
-            return tuple(o.cpu().numpy() for o in out) if isinstance(out, tuple) else out.cpu().numpy()
-
-        return call
 
 
 class BadDevice(ValueError):
@@ -79,8 +57,8 @@ def accuracy_report(device: str, seed: int, cases: int) -> tuple[str, bool]:
     """The accuracy tables of the torch kernels on ``device`` and whether every output met its goal."""
     from derive import accuracy, kernels
 
-    cells = accuracy.measure(accuracy.sample_all(seed, cases), {f"torch@{device}": OnDevice(kernels.load("torch"),
-                                                                                              device)}, ())
+    on_device = kernels.NumpyView(kernels.load("torch"), device)
+    cells = accuracy.measure(accuracy.sample_all(seed, cases), {f"torch@{device}": on_device}, ())
     return accuracy.text_report(cells), all(c.ok for c in cells)
 
 

@@ -11,6 +11,7 @@ import importlib
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 
@@ -88,3 +89,32 @@ def load(backend: str = "numpy"):
     if backend not in backends():
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(backends())}")
     return importlib.import_module(f"derive.backends.{backend}.loader").load()
+
+
+class NumpyView:
+    """A framework backend's kernels (torch: tensors in and out) with numpy results: each output as a numpy array, a
+    numpy scalar where 0-d. Code written for every backend (the tests, the accuracy tables) then compares values,
+    not array types. With ``device``, the arguments are first made float64 tensors there (``derive gpu``); without,
+    they go to the kernels as given (which convert them themselves)."""
+
+    def __init__(self, module: Any, device: str | None = None):
+        self._module, self._device = module, device
+        self.backend, self.names = module.backend, module.names
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy as np
+
+        function = getattr(self._module, name)
+
+        def numpy_of(out: Any) -> Any:
+            return np.asarray(out.cpu() if hasattr(out, "cpu") else out)[()]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self._device is not None:
+                import torch
+
+                args = tuple(torch.as_tensor(np.asarray(a, dtype=np.float64), device=self._device) for a in args)
+            out = function(*args, **kwargs)
+            return tuple(numpy_of(o) for o in out) if isinstance(out, tuple) else numpy_of(out)
+
+        return call

@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from derive.backends import backend
-from derive.kernels import available, backends, load
-
-
-class NumpyView:
-    """A framework backend's kernels (torch: tensors in and out) with numpy results, so that the tests written for
-    every backend compare values, not array types: each output as np.asarray(output), a numpy scalar where 0-d. The
-    backend's own types and autograd are tested in its own tests (tests/test_torch_backend.py)."""
-
-    def __init__(self, module):
-        self._module = module
-        self.backend, self.names = module.backend, module.names
-
-    def __getattr__(self, name):
-        function = getattr(self._module, name)
-
-        def call(*args, **kwargs):
-            out = function(*args, **kwargs)
-            return tuple(np.asarray(o)[()] for o in out) if isinstance(out, tuple) else np.asarray(out)[()]
-
-        return call
+from derive.kernels import NumpyView, available, backends, load
 
 
 def _kernels(name: str):

@@ -192,18 +192,18 @@ def nb_nll_grad_logmu_bounded() -> Derivation:
     return chain.build()
 
 
+def _p_zero_stable() -> sp.Expr:
+    """P(x = 0) in its stable form: exp of the stable log (its gradients' forms reuse it)."""
+    return sp.exp(-theta * Log1pDiv(mu, theta))
+
+
 @register("stable.nb_p_zero")
 def nb_p_zero() -> Derivation:
     return (
         start(Chain("stable.nb_p_zero", "P(x = 0) (stable)", section="5.1"), "nb.p_zero")
-        .rewrite(sp.exp(-theta * Log1pDiv(mu, theta)), "exp of the stable log: (1 + mu/theta)^-theta")
+        .rewrite(_p_zero_stable(), "exp of the stable log: (1 + mu/theta)^-theta")
         .build()
     )
-
-
-def _p_zero_stable() -> sp.Expr:
-    """P(x = 0) as stable.nb_p_zero computes it."""
-    return sp.exp(-theta * Log1pDiv(mu, theta))
 
 
 @register("stable.nb_p_zero_grad_mu")
