@@ -9,7 +9,10 @@ kernel's spec records: :attr:`derive.spec.KernelSpec.goals`):
     relative error <= goal + cond * 2^-53
 
 where ``cond`` is the problem's own condition number (see :func:`derive.oracle.reference_scalar`): rounded
-log inputs and exp() of a large argument cost accuracy that no float64 kernel can recover. Which kernels there are,
+log inputs and exp() of a large argument cost accuracy that no float64 kernel can recover. Backends that compute
+float32 in float32 (torch: ``Backend.narrow``) are measured in float32 too: the samples rounded to float32, the oracle
+at those inputs, float32's goals (issue 13: 8 and 16 units of 2^-24) plus cond * 2^-24, with the float32 formulas
+people use (scvi-tools' in torch, torch.distributions) as comparators. Which kernels there are,
 their arguments, outputs and goals come from the registry of kernels (:func:`derive.spec.kernel_specs`), the backends
 from their folders (:func:`derive.kernels.backends`).
 
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
 UNIT_ROUNDOFF = 2.0**-53
 #: Smallest normal float64: relative errors of values below it (underflow) are measured against it.
 TINY = 2.2250738585072014e-308
+FLOAT32 = "float32"
+#: Per precision: (unit roundoff, smallest normal).
+_FORMATS = {"float64": (UNIT_ROUNDOFF, TINY), FLOAT32: (2.0**-24, 1.1754943508222875e-38)}
 DEFAULT_CASES = 300
 #: The kernel the comparators (scipy, lambdify, scvi-tools) compute too, and are measured against with its goal.
 COMPARED = "nb_logpmf"
@@ -130,17 +136,28 @@ def sample_all(seed: int, n: int) -> dict[str, dict[str, np.ndarray]]:
 # What is measured
 
 
-def kernels() -> tuple[KernelSpec, ...]:
-    """The kernels measured: every kernel of the registry, in its order."""
+def kernels(precision: str = "float64") -> tuple[KernelSpec, ...]:
+    """The kernels measured: every kernel of the registry (built for ``precision``), in its order."""
     from derive.spec import kernel_specs
 
-    return kernel_specs()
+    return kernel_specs(precision)
 
 
 @functools.cache
-def goals() -> dict[str, float]:
-    """Output label -> goal, for every kernel output (labels as :attr:`derive.spec.KernelSpec.labels`)."""
-    return {label: goal for spec in kernels() for label, goal in zip(spec.labels, spec.goals, strict=True)}
+def goals(precision: str = "float64") -> dict[str, float]:
+    """Output label -> goal in ``precision``, for every kernel output (labels as
+    :attr:`derive.spec.KernelSpec.labels`)."""
+    return {label: goal for spec in kernels(precision) for label, goal in zip(spec.labels, spec.goals, strict=True)}
+
+
+def narrow_backends(loaded: dict[str, Any]) -> dict[str, Any]:
+    """The loaded backends that compute float32 in float32 (their configs' ``narrow``), as float32 columns: name ->
+    the kernels called with float32 tensors (numpy and C take float32 arrays but compute in float64)."""
+    from derive import kernels as generated
+    from derive.backends import backend
+
+    return {f"{name} {FLOAT32}": generated.NumpyView(generated.load(name), dtype=FLOAT32)
+            for name in loaded if FLOAT32 in backend(name).narrow}
 
 
 def backend_names() -> tuple[str, ...]:
@@ -166,6 +183,36 @@ COMPARATORS: dict[str, str] = {
 }
 
 
+#: The float32 alternatives, in torch (measured where torch is installed, on the samples rounded to float32).
+COMPARATORS_FLOAT32: dict[str, str] = {
+    "scvi float32": "the scvi-tools formula in float32 torch, eps = 1e-8",
+    "torch.distributions float32": "torch.distributions.NegativeBinomial(theta, logits=log mu - log theta), float32",
+}
+
+
+def narrow_comparators() -> tuple[str, ...]:
+    """The float32 comparators that can run here (torch installed)."""
+    import importlib.util
+
+    return tuple(COMPARATORS_FLOAT32) if importlib.util.find_spec("torch") else ()
+
+
+def _torch_float32_logpmf(name: str, x: np.ndarray, mu: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    import numpy as np
+    import torch
+
+    x, mu, theta = (torch.as_tensor(np.asarray(a, dtype=np.float32)) for a in (x, mu, theta))
+    if name == "scvi float32":
+        eps = 1e-8
+        log_theta_mu_eps = torch.log(theta + mu + eps)
+        value = (theta * (torch.log(theta + eps) - log_theta_mu_eps) + x * (torch.log(mu + eps) - log_theta_mu_eps)
+                 + torch.lgamma(x + theta) - torch.lgamma(theta) - torch.lgamma(x + 1))
+    else:
+        nb = torch.distributions.NegativeBinomial(theta, logits=torch.log(mu) - torch.log(theta), validate_args=False)
+        value = nb.log_prob(x)
+    return value.to(torch.float64).numpy()
+
+
 @functools.lru_cache(maxsize=1)
 def _lambdified() -> Callable[..., Any]:
     import sympy as sp
@@ -177,10 +224,12 @@ def _lambdified() -> Callable[..., Any]:
 
 
 def comparator_logpmf(name: str, x: np.ndarray, mu: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """The NB log-PMF as computed by comparator ``name`` (see :data:`COMPARATORS`)."""
+    """The NB log-PMF as computed by comparator ``name`` (see :data:`COMPARATORS` and :data:`COMPARATORS_FLOAT32`)."""
     import numpy as np
     from scipy import special, stats
 
+    if name in COMPARATORS_FLOAT32:
+        return _torch_float32_logpmf(name, x, mu, theta)
     with np.errstate(all="ignore"):
         if name == "scipy":
             return stats.nbinom.logpmf(x, n=theta, p=theta / (theta + mu))
@@ -229,16 +278,17 @@ def kernel_outputs(loaded: Any, sample: dict[str, np.ndarray]) -> dict[str, np.n
     return out
 
 
-def relative_error(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
+def relative_error(got: np.ndarray, exact: np.ndarray, tiny: float = TINY) -> np.ndarray:
     """|got - exact| / |exact|: 0 where they are equal, inf where got is NaN/inf and exact is not.
 
-    Exact values that underflow are measured against the smallest normal number (absolute error there).
+    Exact values that underflow are measured against the smallest normal number (``tiny``, float64's by default:
+    absolute error there).
     """
     import numpy as np
 
     got = np.asarray(got, dtype=np.float64)
     with np.errstate(all="ignore"):
-        err = np.abs(got - exact) / np.maximum(np.abs(exact), TINY)
+        err = np.abs(got - exact) / np.maximum(np.abs(exact), tiny)
     err = np.where(np.isnan(err), np.inf, err)
     return np.where(got == exact, 0.0, err)
 
@@ -275,6 +325,7 @@ class Cell:
     n_over: int  # cases beyond goal + cond * 2^-53 (comparators: beyond the nb_logpmf goal)
     goal: float
     worst: dict[str, float] = field(default_factory=dict)  # inputs, error and allowance of the worst case
+    precision: str = "float64"  # of the inputs, goal and allowance
 
     @property
     def ok(self) -> bool:
@@ -286,37 +337,56 @@ _CASE_RESULT = ("got", "exact", "rel_err", "allowance")
 
 
 def _cell(regime: str, column: str, got: np.ndarray, exact: np.ndarray, cond: np.ndarray, goal: float,
-          sample: dict[str, np.ndarray]) -> Cell:
+          sample: dict[str, np.ndarray], precision: str = "float64") -> Cell:
     import numpy as np
 
-    err = relative_error(got, exact)
-    allowance = goal + cond * UNIT_ROUNDOFF
+    roundoff, tiny = _FORMATS[precision]
+    err = relative_error(got, exact, tiny)
+    allowance = goal + cond * roundoff
     ratio = err / allowance
     i = int(np.argmax(ratio))
     worst = {k: float(v[i]) for k, v in sample.items()}
     worst.update(zip(_CASE_RESULT, (float(got[i]), float(exact[i]), float(err[i]), float(allowance[i])), strict=True))
     nonfinite = int(np.sum(~np.isfinite(got) & np.isfinite(exact)))
-    return Cell(regime, column, float(np.max(err)), len(err), nonfinite, int(np.sum(err > allowance)), goal, worst)
+    return Cell(regime, column, float(np.max(err)), len(err), nonfinite, int(np.sum(err > allowance)), goal, worst,
+                precision)
 
 
 def measure(samples: dict[str, dict[str, np.ndarray]], backends: dict[str, Any],
-            comparators: tuple[str, ...] = tuple(COMPARATORS)) -> list[Cell]:
-    """Every cell: comparators (against the oracle's NB log-PMF) and every output of every loaded backend."""
+            comparators: tuple[str, ...] = tuple(COMPARATORS), narrow: dict[str, Any] | None = None,
+            narrow_comparators: tuple[str, ...] = ()) -> list[Cell]:
+    """Every cell: comparators (against the oracle's NB log-PMF) and every output of every loaded backend; then, for
+    the float32 columns ``narrow`` (see :func:`narrow_backends`) and ``narrow_comparators`` (see
+    :data:`COMPARATORS_FLOAT32`), the same on the samples rounded to float32."""
+    cells: list[Cell] = []
+    for regime, sample in samples.items():
+        cells += _measured(regime, sample, backends, comparators, "float64")
+        if narrow or narrow_comparators:
+            cells += _measured(regime, rounded(sample, FLOAT32), narrow or {}, narrow_comparators, FLOAT32)
+    return cells
+
+
+def rounded(sample: dict[str, np.ndarray], precision: str) -> dict[str, np.ndarray]:
+    """Every input of ``sample`` rounded to ``precision`` (float64 arrays holding its numbers): what its kernels get."""
     import numpy as np
 
-    cells: list[Cell] = []
-    goal = goals()
-    for regime, sample in samples.items():
-        refs = references(sample)
-        exact, _ = refs[COMPARED]
-        no_cond = np.zeros_like(exact)
-        for name in comparators:
-            got = comparator_logpmf(name, sample["x"], sample["mu"], sample["theta"])
-            cells.append(_cell(regime, name, got, exact, no_cond, goal[COMPARED], sample))
-        for backend, loaded in backends.items():
-            for label, got in kernel_outputs(loaded, sample).items():
-                value, cond = refs[label]
-                cells.append(_cell(regime, f"{backend}:{label}", got, value, cond, goal[label], sample))
+    return {name: np.asarray(values, dtype=precision).astype(np.float64) for name, values in sample.items()}
+
+
+def _measured(regime: str, sample: dict[str, np.ndarray], backends: dict[str, Any], comparators: tuple[str, ...],
+              precision: str) -> list[Cell]:
+    import numpy as np
+
+    goal = goals(precision)
+    refs = references(sample)
+    exact, _ = refs[COMPARED]
+    no_cond = np.zeros_like(exact)
+    cells = [_cell(regime, name, comparator_logpmf(name, sample["x"], sample["mu"], sample["theta"]), exact, no_cond,
+                   goal[COMPARED], sample, precision) for name in comparators]
+    for backend, loaded in backends.items():
+        for label, got in kernel_outputs(loaded, sample).items():
+            value, cond = refs[label]
+            cells.append(_cell(regime, f"{backend}:{label}", got, value, cond, goal[label], sample, precision))
     return cells
 
 
@@ -342,8 +412,7 @@ def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
     index = _index(cells)
     regimes = list(dict.fromkeys(c.regime for c in cells))
     backends = list(dict.fromkeys(c.column.split(":")[0] for c in cells if ":" in c.column))
-    comparators = [name for name in COMPARATORS if any(c.column == name for c in cells)]
-    goal = goals()
+    comparators = [name for name in (*COMPARATORS, *COMPARATORS_FLOAT32) if any(c.column == name for c in cells)]
 
     header = ["regime", *comparators, *(f"ours ({b})" for b in backends)]
     rows = [[REGIMES[r].label if r in REGIMES else r]
@@ -353,15 +422,17 @@ def _tables(cells: list[Cell]) -> list[tuple[str, list[str], list[list[str]]]]:
     for b in backends:
         header = ["kernel", "goal", *(REGIMES[r].label if r in REGIMES else r for r in regimes), "verdict"]
         rows = []
-        for label, target in goal.items():
+        for label in goals():
             row_cells = [index.get((r, f"{b}:{label}")) for r in regimes]
             verdict = "PASS" if all(c is not None and c.ok for c in row_cells) else "FAIL"
-            rows.append([label, f"{target:.0e}", *(_fmt(c, True) for c in row_cells), verdict])
+            target = next((c.goal for c in row_cells if c is not None), goals()[label])
+            rows.append([label, f"{target:.2g}", *(_fmt(c, True) for c in row_cells), verdict])
         tables.append((f"Every kernel, {b} backend: max relative error per regime", header, rows))
     return tables
 
 
-LEGEND = ("'!' marks a regime where some case exceeds its allowance goal + cond * 2^-53; "
+LEGEND = ("'!' marks a regime where some case exceeds its allowance goal + cond * 2^-53 (float32 columns: inputs "
+          "rounded to float32, the oracle there, goal + cond * 2^-24); "
           "NaN/inf (n) counts non-finite results where the exact value is finite.")
 
 
@@ -379,7 +450,7 @@ def _verdicts(cells: list[Cell]) -> list[str]:
         worst = max(group, key=lambda c: c.worst["rel_err"] / c.worst["allowance"])
         largest = max(c.max_rel_err for c in group)
         verdict = "PASS" if over == 0 else "FAIL"
-        line = f"{verdict}  {backend:5s} {label:32s} max {largest:.1e}  (goal {goals()[label]:.0e})"
+        line = f"{verdict}  {backend:13s} {label:32s} max {largest:.1e}  (goal {group[0].goal:.2g})"
         if over:
             w = worst.worst
             inputs = ", ".join(f"{k}={v!r}" for k, v in w.items() if k not in _CASE_RESULT)
@@ -427,10 +498,15 @@ def markdown_report(cells: list[Cell], seed: int, cases: int) -> str:
             + markdown_table(cells))
 
 
-def measure_all(seed: int, cases: int, names: tuple[str, ...] | None = None) -> tuple[list[Cell], dict[str, str]]:
-    """Sample every regime, load the backends (default: all) and measure: (cells, {backend: why it is unavailable})."""
+def measure_all(seed: int, cases: int, names: tuple[str, ...] | None = None,
+                precisions: tuple[str, ...] = ("float64", FLOAT32)) -> tuple[list[Cell], dict[str, str]]:
+    """Sample every regime, load the backends (default: all) and measure in ``precisions`` (float32: the backends
+    that compute in it, and the float32 comparators): (cells, {backend: why it is unavailable})."""
     loaded, errors = load_backends(names)
-    return measure(sample_all(seed, cases), loaded), errors
+    wide = "float64" in precisions
+    narrow = FLOAT32 in precisions
+    return measure(sample_all(seed, cases), loaded if wide else {}, tuple(COMPARATORS) if wide else (),
+                   narrow_backends(loaded) if narrow else None, narrow_comparators() if narrow else ()), errors
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -444,6 +520,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="random seed (default: a new one each run, printed so the run can be repeated)")
     parser.add_argument("--backend", action="append", choices=backend_names(), dest="backends",
                         help="measure only this backend (repeatable; default: all)")
+    parser.add_argument("--precision", choices=("both", "float64", FLOAT32), default="both",
+                        help="float64 columns, float32 columns (the backends that compute float32 in float32, and "
+                             "the float32 formulas people use), or both (default)")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the tables as Markdown to PATH")
 
 
@@ -454,7 +533,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"derive accuracy: seed {seed}, {args.cases} cases per regime, oracle: mpmath at {oracle.DPS} digits "
           f"(rerun with --seed {seed})")
     start = time.perf_counter()
-    cells, errors = measure_all(seed, args.cases, tuple(args.backends) if args.backends else None)
+    precisions = ("float64", FLOAT32) if args.precision == "both" else (args.precision,)
+    cells, errors = measure_all(seed, args.cases, tuple(args.backends) if args.backends else None, precisions)
     for name, why in errors.items():
         print(f"backend {name} unavailable: {why}", file=sys.stderr)
     print(text_report(cells))

@@ -19,23 +19,45 @@ def render(name: str) -> dict[str, str]:
     """Generated files of one backend: {relative path: text}."""
     import sympy as sp
 
-    from derive.backends.common import print_kernel
     from derive.precision import FLOAT64
     from derive.series import coefficients
-    from derive.spec import kernel_specs
+    from derive.spec import HUGE_LOG_MU, kernel_specs
 
     config = backend(name)
     specs = kernel_specs()
-    kernels = [print_kernel(s, config.printer, config.local_suffix, config.hoist, config.plan) for s in specs]
     sources = sorted({source for s in specs for source in s.sources})
     env = config.environment()
-    from derive.spec import HUGE_LOG_MU
-
     coef = coefficients(FLOAT64)
-    context = {"kernels": kernels, "coef": coef, "sources": sources, "sympy_version": sp.__version__,
-               "huge_log": HUGE_LOG_MU, "library": config.library_source(), "runtime": config.runtime_source(),
-               "numerics": config.numerics_source(coef)}
+    context = {"kernels": _printed(config, FLOAT64), "coef": coef, "sources": sources,
+               "sympy_version": sp.__version__, "huge_log": HUGE_LOG_MU, "library": config.library_source(),
+               "runtime": config.runtime_source(), "numerics": config.numerics_source(coef),
+               "narrow": [_narrow(config, name) for name in config.narrow]}
     return {path: env.get_template(template).render(**context) for template, path in config.outputs.items()}
+
+
+def _printed(config, precision) -> list:
+    """Every kernel of ``precision`` printed by ``config``'s printer (its names with the precision's suffix)."""
+    from functools import partial
+
+    from derive.backends.common import print_kernel
+    from derive.spec import kernel_specs
+
+    printer = partial(config.printer, suffix=precision.suffix) if precision.suffix else config.printer
+    return [print_kernel(s, printer, config.local_suffix, config.hoist, config.plan) for s in kernel_specs(precision)]
+
+
+def _narrow(config, name: str) -> dict:
+    """What the templates print for a precision beside float64: its kernels, numerics and suffix."""
+    import math
+
+    from derive.precision import precision
+    from derive.series import coefficients
+
+    found = precision(name)
+    e = found.ordinary_exponent
+    return {"name": name, "suffix": found.suffix, "kernels": _printed(config, found),
+            "numerics": config.numerics_source(coefficients(found)),
+            "ordinary": repr(float(2**e)), "ordinary_log": repr(e * math.log(2))}
 
 
 def render_all() -> dict[str, str]:

@@ -54,11 +54,14 @@ def device_name(device: str) -> str:
 
 
 def accuracy_report(device: str, seed: int, cases: int) -> tuple[str, bool]:
-    """The accuracy tables of the torch kernels on ``device`` and whether every output met its goal."""
+    """The accuracy tables of the torch kernels on ``device``, float64 and float32, and whether every output met its
+    goal."""
     from derive import accuracy, kernels
 
-    on_device = kernels.NumpyView(kernels.load("torch"), device)
-    cells = accuracy.measure(accuracy.sample_all(seed, cases), {f"torch@{device}": on_device}, ())
+    module = kernels.load("torch")
+    narrow = {f"torch@{device} float32": kernels.NumpyView(module, device, dtype="float32")}
+    cells = accuracy.measure(accuracy.sample_all(seed, cases), {f"torch@{device}": kernels.NumpyView(module, device)},
+                             (), narrow)
     return accuracy.text_report(cells), all(c.ok for c in cells)
 
 

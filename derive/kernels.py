@@ -94,11 +94,12 @@ def load(backend: str = "numpy"):
 class NumpyView:
     """A framework backend's kernels (torch: tensors in and out) with numpy results: each output as a numpy array, a
     numpy scalar where 0-d. Code written for every backend (the tests, the accuracy tables) then compares values,
-    not array types. With ``device``, the arguments are first made float64 tensors there (``derive gpu``); without,
-    they go to the kernels as given (which convert them themselves)."""
+    not array types. With ``device`` or ``dtype``, the arguments are first made tensors of that dtype (float64 by
+    default) there (the CPU by default): ``derive gpu``, the float32 accuracy columns; without either, they go to the
+    kernels as given (which convert them themselves, to float64)."""
 
-    def __init__(self, module: Any, device: str | None = None):
-        self._module, self._device = module, device
+    def __init__(self, module: Any, device: str | None = None, dtype: str | None = None):
+        self._module, self._device, self._dtype = module, device, dtype
         self.backend, self.names = module.backend, module.names
 
     def __getattr__(self, name: str) -> Any:
@@ -110,10 +111,11 @@ class NumpyView:
             return np.asarray(out.cpu() if hasattr(out, "cpu") else out)[()]
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if self._device is not None:
+            if self._device is not None or self._dtype is not None:
                 import torch
 
-                args = tuple(torch.as_tensor(np.asarray(a, dtype=np.float64), device=self._device) for a in args)
+                args = tuple(torch.as_tensor(np.asarray(a, dtype=self._dtype or np.float64), device=self._device)
+                             for a in args)
             out = function(*args, **kwargs)
             return tuple(numpy_of(o) for o in out) if isinstance(out, tuple) else numpy_of(out)
 

@@ -31,9 +31,14 @@ import sympy as sp
 #: Decimal digits a non-rational value is evaluated to before it is rounded: only a value within ~10^-60 relative of
 #: a rounding boundary could round the wrong way (rationals are rounded exactly).
 EVALUATION_DIGITS = 60
-#: Issue 4's accuracy goals (relative error) for float64: 1e-14 for values, 1e-13 for gradients. In ulps (90 and 900
-#: of 2^-53) they carry over to any precision: the parts' errors are counted in ulps too (see refine_below).
+#: Issue 4's accuracy goals (relative error) for float64: 1e-14 for values, 1e-13 for gradients (90 and 900 units of
+#: 2^-53).
 FLOAT64_GOALS = {"value": sp.Rational(1, 10**14), "gradient": sp.Rational(1, 10**13)}
+#: Issue 13's goals for float32: 8 and 16 units of 2^-24 (4.8e-7, 9.5e-7), what a training loop in float32 can ask of a
+#: log-density and its gradients. Far fewer units than float64's: float32's refinements run in float64, whose errors
+#: are negligible at float32's scale, so the thresholds (refine_below) send every cancellation that float32's own
+#: parts could not meet the goal through to them.
+FLOAT32_GOALS = {"value": sp.Rational(8, 2**24), "gradient": sp.Rational(16, 2**24)}
 #: A refinement threshold keeps the worst error it allows (part errors times cancellation) at least this factor
 #: inside the goal (rounded to a power of two, the four thresholds in series.py leave 1.9-2.3).
 REFINE_MARGIN = sp.Rational(3, 2)
@@ -151,6 +156,21 @@ class Precision:
     numpy_dtype: str
     stages: tuple[Stage, ...]
     wider: str = ""
+
+    @property
+    def suffix(self) -> str:
+        """What the names of this precision's generated functions end with, where a module holds several precisions'
+        (torch's: ``_lfact`` and ``_lfact_f32``): "" for float64, the default, "_f32" for float32."""
+        return "" if self.name == "float64" else "_f" + self.name.removeprefix("float")
+
+    @property
+    def ordinary_exponent(self) -> int:
+        """e such that inputs of magnitude 2^-e to 2^e (or 0) keep every product or quotient of up to four of them
+        normal and finite: floor(min(-min_exponent, max_exponent)/4) (float32: 31). A precision whose refinements are
+        a wider one's computes only such inputs (log inputs up to e ln 2) in its own arithmetic; the rest, where its
+        forms would overflow or underflow on the way, go to the wider precision's kernels (derive/numerics/narrow.py).
+        """
+        return min(-self.min_exponent, self.max_exponent) // 4
 
     # ---- the format ----------------------------------------------------------------------------------------------
 
@@ -327,10 +347,13 @@ class Precision:
     # ---- accuracy goals and refinements --------------------------------------------------------------------------
 
     def goal(self, kind: str) -> sp.Rational:
-        """Relative accuracy goal of a kernel output ("value" or "gradient"): issue 4's float64 goal, scaled by the
-        unit roundoff (the same number of ulps: float64 1e-14 and 1e-13; float32 5.4e-6 and 5.4e-5)."""
+        """Relative accuracy goal of a kernel output ("value" or "gradient"): float64's 1e-14 and 1e-13 (issue 4),
+        float32's 8 and 16 units of 2^-24 (issue 13); a precision without goals of its own gets float64's in the same
+        units of its roundoff."""
         if kind not in FLOAT64_GOALS:
             raise ValueError(f"unknown goal {kind!r}: expected one of {', '.join(map(repr, FLOAT64_GOALS))}")
+        if self.name == "float32":
+            return FLOAT32_GOALS[kind]
         return FLOAT64_GOALS[kind] * self.unit_roundoff * 2**53
 
     def refine_below(self, error_ulps: float, kind: str) -> sp.Rational:

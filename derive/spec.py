@@ -139,6 +139,10 @@ class KernelSpec:
     model: str = ""
     #: The format whose thresholds and goals the kernel was built with (set by :func:`kernel_specs`).
     precision: Precision = FLOAT64
+    #: Why this kernel, in a precision whose refinements are a wider one's (float32), is computed whole in the wider
+    #: one and rounded back: its forms' own arithmetic misses the goal somewhere (its model's ``WIDENED`` says where,
+    #: as measured). Empty: computed in its own precision. Set by :func:`kernel_specs`.
+    widened: str = ""
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -169,7 +173,8 @@ def kernel_specs(precision: Precision | str = FLOAT64) -> tuple[KernelSpec, ...]
 def _kernel_specs(precision: Precision) -> tuple[KernelSpec, ...]:
     from derive.models import modules
 
-    found = tuple(replace(s, model=module.__name__.split(".")[-2], precision=precision)
+    found = tuple(replace(s, model=module.__name__.split(".")[-2], precision=precision,
+                          widened=getattr(module, "WIDENED", {}).get(s.name, "") if precision.wider else "")
                   for module in modules("kernels") for s in module.specs(precision))
     names = [s.name for s in found] + [s.reduction_name for s in found if s.reduction]
     if len(set(names)) != len(names):

@@ -3,6 +3,8 @@ the oracle (its exit status is their verdict) and the timed rows. The tests run 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from derive.cli import main
@@ -27,7 +29,8 @@ def test_on_the_cpu_every_kernel_meets_its_goal_and_every_row_is_timed(capsys):
                  "--seed", "3"]) == 0
     out = capsys.readouterr().out
     for spec in kernel_specs():
-        assert f"torch@cpu {spec.name}" in out
+        for column in ("torch@cpu", "torch@cpu float32"):
+            assert re.search(rf"^PASS +{column} +{spec.name}\b", out, re.MULTILINE), (column, spec.name)
     assert "FAIL" not in out
     from derive.gpu import TIMED
 

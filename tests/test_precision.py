@@ -75,7 +75,8 @@ def test_float32_thresholds_follow_float32s_own_format():
     assert p.negligible_against_theta == sp.Float("1e-12")
     assert p.tail_dd == sp.Rational(1, 2**59) and p.dd_exact_above == sp.Rational(1, 2**34)
     assert p.stage_gain(p.refinement) == sp.Rational(1, 2**29)
-    assert p.exp_round_shift == 3 * 2**22 and p.goal("value") == sp.Rational(2**29, 10**14)
+    assert p.exp_round_shift == 3 * 2**22
+    assert (float(p.goal("value")), float(p.goal("gradient"))) == (8 * u, 16 * u)  # issue 13: 8 and 16 units of u
     assert FLOAT32.wider == "float64" and FLOAT32.refinement.significand_bits == FLOAT64.significand_bits
     assert FLOAT32.refinement.largest_finite == FLOAT64.largest_finite
     with pytest.raises(ValueError, match="unknown goal"):
@@ -85,12 +86,21 @@ def test_float32_thresholds_follow_float32s_own_format():
         assert getattr(FLOAT32, name) != getattr(FLOAT64, name), name
 
 
-def test_refinement_ratios_count_ulps_so_they_do_not_depend_on_the_precision():
+@pytest.mark.parametrize("p", PRECISIONS, ids=IDS)
+def test_refinement_ratios_are_the_largest_cancellation_the_parts_errors_allow(p: Precision):
+    """refine_below(e) = 2^-k: parts within e ulps, cancelled by 2^k, stay inside the goal by the margin 1.5, and the
+    next power of two would not (k = 0, refine every sum, where even no cancellation leaves too little margin)."""
     for e, kind in ((30, "gradient"), (12, "gradient"), (6, "gradient"), (1.5, "value"), (100, "value")):
-        assert FLOAT32.refine_below(e, kind) == FLOAT64.refine_below(e, kind)
-    # The worst allowed error stays inside the goal by at least the margin, and the next power of two would not.
-    below = FLOAT64.refine_below(30, "gradient")
-    assert 30 * 1.5 / below <= FLOAT64.goal("gradient") / FLOAT64.unit_roundoff < 30 * 1.5 * 2 / below
+        below = p.refine_below(e, kind)
+        budget = p.goal(kind) / p.unit_roundoff
+        assert below <= 1 and budget < e * 1.5 * 2 / below, (e, kind)
+        assert below == 1 or e * 1.5 / below <= budget, (e, kind)
+    # float64's four thresholds (series.py): 1/16, 1/32, 1/64 and 1/32; float32's goals in far fewer units refine the
+    # score always (its 30-ulp parts miss 16 units even uncancelled) and the Gaussian's sum below 1/2.
+    assert [FLOAT64.refine_below(e, k) for e, k in ((30, "gradient"), (12, "gradient"), (6, "gradient"),
+                                                    (1.5, "value"))] == [sp.Rational(1, 16), sp.Rational(1, 32),
+                                                                         sp.Rational(1, 64), sp.Rational(1, 32)]
+    assert FLOAT32.refine_below(30, "gradient") == 1 and FLOAT32.refine_below(1.5, "value") == sp.Rational(1, 2)
 
 
 @pytest.mark.parametrize("p", PRECISIONS, ids=IDS)

@@ -200,3 +200,88 @@ def test_distribution_validates_its_arguments_as_torch_does():
     with pytest.raises(ValueError, match="support"):
         d.log_prob(torch.tensor([0.5]))
     assert d.expand((4, 1)).batch_shape == (4, 1)
+
+
+# ------------------------------------------------------------------------------------------------------
+# float32: computed in float32 (or, where a kernel's float32 forms miss the goal, in float64 and rounded)
+
+FLOAT32_SPECS = kernel_specs("float32")
+
+
+def test_float32_meets_its_goals_against_the_oracle_in_every_regime():
+    """Every output at inputs rounded to float32, against mpmath there: within float32's goal (8 or 16 units of
+    2^-24) plus cond * 2^-24, never non-finite where the truth is finite; the float32 formulas people use miss it
+    (the measurement can fail)."""
+    from derive import accuracy
+
+    samples = accuracy.sample_all(11, 40)
+    cells = accuracy.measure(samples, {}, (), accuracy.narrow_backends({"torch": None}), accuracy.narrow_comparators())
+    ours = [c for c in cells if c.column.startswith("torch float32:")]
+    assert len(ours) == len(accuracy.REGIMES) * sum(len(s.outputs) for s in FLOAT32_SPECS)
+    failed = [(c.regime, c.column, c.worst) for c in ours if not c.ok or c.n_nonfinite]
+    assert not failed, failed
+    assert all(c.precision == "float32" and c.goal <= 16 * 2.0**-24 for c in ours)
+    scvi = {c.regime: c for c in cells if c.column == "scvi float32"}
+    assert scvi["poisson"].max_rel_err > 1.0 and not scvi["poisson"].ok
+
+
+@pytest.mark.parametrize("s", FLOAT32_SPECS, ids=lambda s: s.name)
+def test_float32_runs_in_float32_unless_widened(nbt, s):
+    """A widened kernel (its model's WIDENED: its float32 forms miss the goal) is float64's result rounded, bit for bit;
+    the others' float32 bodies are their float32 forms, not a call of float64's (their accuracy: the test above)."""
+    args = [a.to(torch.float32) for a in _ordinary(s.name, 400, seed=6)]
+    got = getattr(nbt, s.name)(*args)
+    wide = getattr(nbt, s.name)(*(a.double() for a in args))
+    got, wide = (o if isinstance(o, tuple) else (o,) for o in (got, wide))
+    assert all(g.dtype == torch.float32 for g in got)
+    if s.widened:
+        assert all(torch.equal(g, w.to(torch.float32)) for g, w in zip(got, wide, strict=True)), s.name
+    body = getattr(nbt, f"_{s.name}_f32")
+    assert ("_widened" in body.__code__.co_names) == bool(s.widened)
+
+
+def test_float32_backward_is_the_float32_gradient_kernel(nbt):
+    x, mu, theta = (a.to(torch.float32) for a in _ordinary("gaussian_logpdf"))
+    mu.requires_grad_(True)
+    (grad,) = torch.autograd.grad(nbt.gaussian_logpdf(x, mu, theta).sum(), mu)
+    assert grad.dtype == torch.float32
+    assert torch.equal(grad, -nbt.gaussian_nll_grad_mu(x, mu.detach(), theta))
+    x, mu, theta = (a.to(torch.float32) for a in _ordinary("nb_logpmf"))
+    theta.requires_grad_(True)
+    (grad,) = torch.autograd.grad(nbt.nb_logpmf(x, mu, theta).sum(), theta)
+    assert grad.dtype == torch.float32 and torch.equal(grad, -nbt.nb_nll_grad_theta(x, mu, theta.detach()))
+
+
+def test_half_precision_inputs_are_computed_in_float32(nbt):
+    x, mu, sigma2 = (a.to(torch.float32) for a in _ordinary("gaussian_logpdf"))
+    for dtype in (torch.float16, torch.bfloat16):
+        got = nbt.mse(x.to(dtype), mu.to(dtype))
+        assert got.dtype == dtype
+        assert torch.equal(got, nbt.mse(x.to(dtype).float(), mu.to(dtype).float()).to(dtype))
+
+
+#: float32's edges, and the edges of what its kernels compute in float32 (magnitudes 2^-31 to 2^31, log inputs to
+#: 31 ln 2 = 21.49: Precision.ordinary_exponent) with values just beyond them.
+FLOAT32_EDGES = [0.0, 1e-45, 1.1754944e-38, 1e-30, 2.0**-32, 2.0**-31, 0.5, 1.0, 3.0, -21.4, 21.4, 2.0**31, 2.0**32,
+                 1e30, 3.4028235e38, float("inf"), float("nan")]
+
+
+@pytest.mark.parametrize("s", [s for s in FLOAT32_SPECS if not s.widened], ids=lambda s: s.name)
+def test_float32_kernels_are_non_finite_only_where_float64s_are(nbt, s):
+    """Every combination of float32's edge values (subnormal, smallest normal, largest finite, inf, NaN; counts 0, 1,
+    3 and beyond) and of the float32 forms' own edges: NaN and +-inf exactly where the float64 kernels (whose
+    conventions are tested against scipy) give them at the same inputs, or where float64's finite result is beyond
+    float32's range; and inside those edges (computed in float32) within 1e-5 of float64's result."""
+    import itertools
+
+    combinations = itertools.product(FLOAT32_EDGES, repeat=len(s.inputs))
+    grid = [torch.tensor(v, dtype=torch.float32) for v in zip(*combinations, strict=True)]
+    got = getattr(nbt, s.name)(*grid)
+    wide = getattr(nbt, s.name)(*(g.double() for g in grid))
+    for g, w in zip(*(o if isinstance(o, tuple) else (o,) for o in (got, wide)), strict=True):
+        rounded = w.to(torch.float32)
+        assert torch.equal(torch.isnan(g), torch.isnan(rounded)), s.name
+        assert torch.equal(torch.isposinf(g), torch.isposinf(rounded)), s.name
+        assert torch.equal(torch.isneginf(g), torch.isneginf(rounded)), s.name
+        finite = torch.isfinite(rounded) & (rounded.abs() > 1e-30)
+        assert torch.all((g[finite].double() - w[finite]).abs() <= 1e-5 * w[finite].abs()), s.name

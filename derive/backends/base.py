@@ -73,6 +73,10 @@ class Backend:
     """The optional framework the generated code needs (its import name: torch), an extra of the package: where it is
     not installed the backend is generated but not loaded, and reports and tests skip it, saying so."""
     runtime_suffix: str = ""
+    #: The precisions (derive.precision names) whose kernels the backend generates beside float64's, each printed with
+    #: its Precision.suffix on every name (torch: float32, so that float32 tensors are computed in float32); its
+    #: ``printer`` then takes that suffix as a second argument.
+    narrow: tuple[str, ...] = ()
     """File name ending of the runtime sources in ``folder / "runtime"`` (included verbatim, sorted by name)."""
 
     def available(self) -> bool:

@@ -1,5 +1,6 @@
 """SymPy -> PyTorch source, for the generated module: the numpy printer with torch's names (a Piecewise inside an
-output is a nested torch.where)."""
+output is a nested torch.where). One module holds the float64 and the float32 kernels: a printer for a precision
+other than float64 appends its ``suffix`` (derive.precision.Precision.suffix) to every generated name it calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ _ALIASES = {"numpy.": "torch.", "scipy.special.": "torch.special.", "scipy.const
 
 
 class TorchKernelPrinter(NumpyKernelPrinter):
+    #: Appended to the names of the generated functions printed calls reach ("_f32" in float32 kernels).
+    suffix = ""
+
     def _module_format(self, fqn: str, register: bool = True) -> str:
         for long, short in _ALIASES.items():
             if fqn.startswith(long):
@@ -36,10 +40,14 @@ class TorchKernelPrinter(NumpyKernelPrinter):
         order, arg = expr.args
         if order != 0:
             raise NotImplementedError("the torch kernels need only the digamma function")
-        return f"_digamma({self._print(arg)})"
+        return f"_digamma{self.suffix}({self._print(arg)})"
+
+    def _print_PrimitiveBase(self, expr: sp.Function) -> str:
+        native = getattr(self, "natives", {}).get(expr.c_name)
+        return f"{native or f'_{expr.c_name}{self.suffix}'}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_LogPowRising(self, expr: sp.Function) -> str:
-        return f"_lpowrising({', '.join(self._print(a) for a in expr.args)})"
+        return f"_lpowrising{self.suffix}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_IsNaN(self, expr: sp.Expr) -> str:
         return f"torch.isnan({self._print(expr.args[0])})"
@@ -57,5 +65,8 @@ class TorchKernelPrinter(NumpyKernelPrinter):
         return text
 
 
-def torch_code(expr: sp.Expr) -> str:
-    return TorchKernelPrinter().doprint(expr)
+def torch_code(expr: sp.Expr, suffix: str = "") -> str:
+    """``expr`` as torch source, calling the generated functions whose names end with ``suffix``."""
+    printer = TorchKernelPrinter()
+    printer.suffix = suffix
+    return printer.doprint(expr)

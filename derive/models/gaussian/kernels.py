@@ -49,6 +49,13 @@ def _plain(name: str, source: str, inputs: tuple[sp.Symbol, ...], kinds: str, do
                       kinds=tuple(KINDS[kind] for kind in kinds), **about)
 
 
+#: The kernels float32 computes whole in float64 (KernelSpec.widened), as the NB model's WIDENED.
+WIDENED = {
+    "mse_grad_logmu": "mu - x = e^log_mu - x cancels where mu ~ x: float32's exponential drops what float64's keeps "
+                      "(x = 1, log_mu = 2^-32: 0 for 4.7e-10; float64 loses it below |log_mu| ~ 2^-53, issue 14).",
+}
+
+
 def specs(precision: Precision) -> tuple[KernelSpec, ...]:
     """The Gaussian kernels, then the MSE ones, for ``precision`` (its goals: the branches have no thresholds)."""
     value, gradient = goals(precision, "value"), goals(precision, "gradient")

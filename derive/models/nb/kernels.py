@@ -359,6 +359,24 @@ def _p_zero_gradient(p: Precision, wrt: sp.Symbol) -> KernelSpec:
     ), "pp", regimes=1)
 
 
+#: The kernels float32 computes whole in float64 (KernelSpec.widened), with what their float32 forms gave against the
+#: oracle at float32 inputs (1000 cases per accuracy regime, seed 7; goals 8 and 16 units of 2^-24, issue 13). Each
+#: needs a float32 form of its own before it can run in float32: the sums kept compensated (a float32 pair) where
+#: they cancel, L = log P(0) to more than float32's digits before e^L.
+WIDENED = {
+    "nb_logpmf": "its float32 small-count and deviance sums reach 29 units of 2^-24 at small theta (goal 8).",
+    "nb_logpmf_logmu": "the same sums as nb_logpmf's, 29 units of 2^-24 (goal 8).",
+    "nb_nll_grad_logmu": "mu - x = e^log_mu - x cancels where mu ~ x: float32's exponential drops what float64's keeps "
+                         "(x = 1, log_mu = 2^-32: 0 for 2.3e-10; float64 loses it below |log_mu| ~ 2^-53, issue 14).",
+    "nb_nll_grad_theta": "its float32 parts reach 15.8 units of 2^-24 against the goal of 16: no margin.",
+    "nb_nll_grad_logtheta": "as nb_nll_grad_theta's, 15.4 units of 2^-24 against 16.",
+    "nb_nll_fused": "its value's sums as nb_logpmf's (29 units of 2^-24), its d/dlog theta 1.2 times its allowance.",
+    "nb_p_zero": "e^L loses |L| times L's float32 rounding: 1.3 times the allowance at L = -65.",
+    "nb_p_zero_grad_mu": "P(x = 0) as nb_p_zero's, 1.3 times the allowance.",
+    "nb_p_zero_grad_theta": "P(x = 0) as nb_p_zero's, 1.2 times the allowance.",
+}
+
+
 def specs(precision: Precision) -> tuple[KernelSpec, ...]:
     """The NB kernels for ``precision``, in the order the generated files list them."""
     return (
