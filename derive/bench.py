@@ -456,7 +456,7 @@ def contenders(default_threads: int | None) -> list[Contender]:
                   traced=False),
         Contender("scvi-tools formula (torch, autograd, float64)", _torch_loss("scvi", "float64"), _from_tensor,
                   traced=False),
-        Contender("ours: torch nb_logpmf + backward (float32 in)", _torch_loss("ours", "float32"), _from_tensor,
+        Contender("ours: torch nb_logpmf + backward (float32)", _torch_loss("ours", "float32"), _from_tensor,
                   traced=False),
         Contender("scvi-tools formula (torch, autograd, float32)", _torch_loss("scvi", "float32"), _from_tensor,
                   traced=False),

@@ -143,6 +143,9 @@ class KernelSpec:
     #: one and rounded back: its forms' own arithmetic misses the goal somewhere (its model's ``WIDENED`` says where,
     #: as measured). Empty: computed in its own precision. Set by :func:`kernel_specs`.
     widened: str = ""
+    #: A widened kernel whose dense branch (the common case, x = 0) its own precision still computes: measured within
+    #: the goal where the rest is not (its model's ``NARROW_DENSE``). Set by :func:`kernel_specs`.
+    narrow_dense: bool = False
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -174,7 +177,8 @@ def _kernel_specs(precision: Precision) -> tuple[KernelSpec, ...]:
     from derive.models import modules
 
     found = tuple(replace(s, model=module.__name__.split(".")[-2], precision=precision,
-                          widened=getattr(module, "WIDENED", {}).get(s.name, "") if precision.wider else "")
+                          widened=getattr(module, "WIDENED", {}).get(s.name, "") if precision.wider else "",
+                          narrow_dense=bool(precision.wider) and s.name in getattr(module, "NARROW_DENSE", ()))
                   for module in modules("kernels") for s in module.specs(precision))
     names = [s.name for s in found] + [s.reduction_name for s in found if s.reduction]
     if len(set(names)) != len(names):
