@@ -105,6 +105,28 @@ def test_torch_compile_fullgraph_gives_the_eager_values_and_gradients(nbt):
         torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
+def test_torch_compile_fullgraph_runs_the_float32_bodies(nbt):
+    """float32 tensors under torch.compile(fullgraph=True): the eager float32 values and mu-gradients, bit for bit (the
+    theta-gradient is summed over cells: to float32's rounding of the sum)."""
+    x, mu, theta = (a.to(torch.float32) for a in _ordinary("nb_logpmf", 200, seed=2))
+    theta = theta[:1]  # (one dispersion for all: its gradient is a sum)
+
+    def per_entry(mu, theta):
+        return nbt.nb_logpmf(x, mu, theta)
+
+    compiled = torch.compile(per_entry, fullgraph=True)
+    results = []
+    for function in (per_entry, compiled):
+        m, t = mu.clone().requires_grad_(True), theta.clone().requires_grad_(True)
+        value = function(m, t)
+        (-value.sum()).backward()
+        results.append((value.detach(), m.grad, t.grad))
+    (value, grad_mu, grad_theta), (traced, traced_mu, traced_theta) = results
+    assert traced.dtype == torch.float32 and traced_theta.dtype == torch.float32
+    assert torch.equal(traced, value) and torch.equal(traced_mu, grad_mu)
+    torch.testing.assert_close(traced_theta, grad_theta, rtol=1e-5, atol=0)
+
+
 def test_second_derivatives_are_refused_with_a_clear_error(nbt):
     x, mu, theta = _ordinary("nb_logpmf")
     mu.requires_grad_(True)
